@@ -1,0 +1,161 @@
+/*
+ * servers/handler_file.c — the seeds' file transfer: the client sends a file
+ * name ending in '\n'; the server answers an 8-byte big-endian size, then
+ * the bytes, then waits for the next name. A name that does not resolve to
+ * a regular file beneath --root is answered with the size 2^64-1 and no
+ * bytes. Names are resolved with openat2(RESOLVE_BENEATH), so "..", absolute
+ * paths and symlinks cannot leave the root.
+ */
+#include "servers/handler.h"
+#include "servers/model.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#define FILE_NAME_MAX 4096
+#define FILE_CHUNK 65536
+#define FILE_NOT_FOUND UINT64_MAX
+
+struct file_state {
+	struct net_deframer names;
+	int root;         /* directory descriptor of --root */
+	int fd;           /* file being sent, or -1 */
+	uint64_t left;    /* bytes of it still to send */
+};
+
+static int open_beneath(int root, const char *name)
+{
+	struct open_how how = {
+		.flags = O_RDONLY | O_CLOEXEC,
+		.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS,
+	};
+	long fd = syscall(SYS_openat2, root, name, &how, sizeof(how));
+	return fd < 0 ? -errno : (int)fd;
+}
+
+static void put_size(struct srv_conn *c, uint64_t v)
+{
+	uint8_t h[8];
+	for (int i = 0; i < 8; i++)
+		h[i] = (uint8_t)(v >> (56 - 8 * i));
+	srv_conn_write(c, h, sizeof(h));
+}
+
+/* Start the next requested file, if a whole name has arrived. */
+static int next_file(struct srv_conn *c, struct file_state *st)
+{
+	const uint8_t *msg;
+	size_t len;
+	char name[FILE_NAME_MAX + 1];
+	struct stat sb;
+
+	int rc = net_deframer_next(&st->names, &msg, &len);
+	if (rc <= 0)
+		return rc == -EMSGSIZE ? -EPROTO : rc;
+	/* Counted here rather than by handle()'s return, so that names sent
+	 * while a file was streaming count too. */
+	atomic_fetch_add_explicit(&srv_ctr(c->srv)->requests, 1, memory_order_relaxed);
+	if (len && msg[len - 1] == '\r')   /* clients that send "\r\n" */
+		len--;
+	memcpy(name, msg, len);
+	name[len] = '\0';
+	int fd = (len == 0 || memchr(name, '\0', len)) ? -ENOENT : open_beneath(st->root, name);
+	if (fd >= 0 && (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode))) {
+		close(fd);
+		fd = -ENOENT;
+	}
+	if (fd < 0) {
+		srv_count_err(c->srv, -ENOENT);
+		put_size(c, FILE_NOT_FOUND);
+		return 0;
+	}
+	st->fd = fd;
+	st->left = (uint64_t)sb.st_size;
+	put_size(c, st->left);
+	c->want_more = true;
+	return 0;
+}
+
+static int file_setup(struct srv_conn *c)
+{
+	struct file_state *st = calloc(1, sizeof(*st));
+	if (!st)
+		return -ENOMEM;
+	struct net_framing f = {.kind = NET_FRAMING_DELIM, .delim = '\n', .max_msg = FILE_NAME_MAX};
+	net_deframer_init(&st->names, &f);
+	st->fd = -1;
+	st->root = open(c->cfg->root[0] ? c->cfg->root : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	c->state = st;
+	if (st->root < 0)
+		return -errno;
+	return 0;
+}
+
+static int file_handle(struct srv_conn *c, const uint8_t *in, size_t n)
+{
+	struct file_state *st = c->state;
+	int rc = net_deframer_push(&st->names, in, n);
+	if (rc < 0)
+		return rc;
+	return st->fd >= 0 ? 0 : next_file(c, st);
+}
+
+static int file_more(struct srv_conn *c)
+{
+	struct file_state *st = c->state;
+	if (st->fd < 0) {
+		c->want_more = false;
+		return 0;
+	}
+	if (st->left > 0) {
+		size_t want = st->left < FILE_CHUNK ? (size_t)st->left : FILE_CHUNK;
+		uint8_t *dst = net_buf_reserve(&c->out, want);
+		if (!dst)
+			return -ENOMEM;
+		ssize_t r = read(st->fd, dst, want);
+		if (r < 0)
+			return -errno;
+		if (r == 0)            /* the file shrank under us */
+			return -EIO;
+		c->out.len += (size_t)r;
+		st->left -= (uint64_t)r;
+		if (st->left > 0)
+			return 0;
+	}
+	close(st->fd);
+	st->fd = -1;
+	c->want_more = false;
+	/* A name sent while this file streamed is served next. */
+	int rc = next_file(c, st);
+	return rc < 0 ? rc : 0;
+}
+
+static void file_finish(struct srv_conn *c)
+{
+	struct file_state *st = c->state;
+	if (!st)
+		return;
+	if (st->fd >= 0)
+		close(st->fd);
+	if (st->root >= 0)
+		close(st->root);
+	net_deframer_free(&st->names);
+	free(st);
+	c->state = NULL;
+}
+
+const struct srv_handler_ops srv_handler_file = {
+	.name = "file",
+	.help = "NAME\\n -> 8-byte size + bytes, from --root (default .)",
+	.stream_only = true,
+	.setup = file_setup,
+	.handle = file_handle,
+	.more = file_more,
+	.finish = file_finish,
+};

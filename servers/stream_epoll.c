@@ -1,0 +1,296 @@
+/*
+ * servers/stream_epoll.c — non-blocking event loops. Each of --workers N
+ * threads runs its own loop over its own SO_REUSEPORT listening socket (Unix
+ * stream sockets share one, with EPOLLEXCLUSIVE so one loop wakes per
+ * connection).
+ *
+ * Per connection: read while the handler keeps up; the handler's output is
+ * buffered and written as the socket allows. Backpressure: once more than
+ * HIGH_WATER bytes wait to be written (a slow reader), the loop stops
+ * reading that connection until they drain, so memory stays bounded and
+ * bytes are neither lost nor reordered. A handler's simulated I/O wait
+ * (sleep:MS) becomes a timer: the loop serves others meanwhile and does not
+ * read that connection, so its requests stay in order. spin:US burns the
+ * loop's CPU, as CPU-bound work in an event loop does.
+ */
+#include "servers/model.h"
+
+#include "net/clock.h"
+#include "net/poller.h"
+#include "net/sock.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define HIGH_WATER (256 * 1024)
+#define READ_CHUNK 65536
+#define READS_PER_EVENT 4
+#define MORE_PER_EVENT 4
+#define ACCEPTS_PER_EVENT 64
+#define NEVENTS 256
+
+/* epoll data.ptr tags for the two non-connection descriptors. */
+static char tag_listen, tag_stop;
+
+struct conn {
+	int fd;
+	uint32_t events;          /* registered interest */
+	bool open;                /* handler set up (srv_conn_begin succeeded) */
+	struct srv_conn c;
+	struct net_timer delay;   /* output held until then */
+	struct conn *prev, *next;
+};
+
+struct loop {
+	struct srv *srv;
+	int lfd;
+	struct net_poller p;
+	struct conn *conns;       /* every open connection, for shutdown */
+	uint8_t *rbuf;
+};
+
+static void conn_close(struct loop *l, struct conn *k, int err)
+{
+	if (err && err != -ESHUTDOWN)
+		srv_count_err(l->srv, err);
+	net_timer_cancel(&l->p, &k->delay);
+	net_poller_del(&l->p, k->fd);
+	if (k->open)
+		srv_conn_end(&k->c);
+	srv_release(l->srv, k->fd);
+	if (k->prev)
+		k->prev->next = k->next;
+	else
+		l->conns = k->next;
+	if (k->next)
+		k->next->prev = k->prev;
+	free(k);
+}
+
+static int set_interest(struct loop *l, struct conn *k, uint32_t events)
+{
+	if (events == k->events)
+		return 0;
+	k->events = events;
+	return net_poller_mod(&l->p, k->fd, events, k);
+}
+
+/*
+ * Write what is buffered; ask the handler for more while it wants to and
+ * the socket takes it. Then choose what to wait for. Returns 0, or an error
+ * (-ESHUTDOWN for a clean end) after which the caller closes.
+ */
+static int conn_pump(struct loop *l, struct conn *k)
+{
+	struct srv_conn *c = &k->c;
+	int rounds = 0;
+
+	if (net_timer_armed(&k->delay))
+		return set_interest(l, k, 0);
+	if (c->delay_ns) {
+		uint64_t when = net_now_ns() + c->delay_ns;
+		c->delay_ns = 0;
+		int rc = net_timer_arm(&l->p, &k->delay, when);
+		return rc < 0 ? rc : set_interest(l, k, 0);
+	}
+	for (;;) {
+		size_t n = net_buf_pending(&c->out);
+		while (n > 0) {
+			ssize_t w = send(k->fd, net_buf_head(&c->out), n, MSG_NOSIGNAL);
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w < 0 && errno == EAGAIN)
+				break;
+			if (w < 0)
+				return -errno;
+			atomic_fetch_add_explicit(&srv_ctr(l->srv)->bytes_out, (uint64_t)w,
+						  memory_order_relaxed);
+			net_buf_consume(&c->out, (size_t)w);
+			n -= (size_t)w;
+		}
+		if (n > 0)
+			break;
+		if (c->close_after)
+			return -ESHUTDOWN;
+		if (!c->want_more || rounds++ == MORE_PER_EVENT)
+			break;
+		int rc = srv_conn_more(c);
+		if (rc < 0)
+			return rc;
+	}
+	size_t pending = net_buf_pending(&c->out);
+	uint32_t ev = 0;
+	if (pending < HIGH_WATER)
+		ev |= EPOLLIN | EPOLLRDHUP;
+	/* Output pending, or a source that wants to write more: wait for room. */
+	if (pending > 0 || (c->want_more && !c->close_after))
+		ev |= EPOLLOUT;
+	return set_interest(l, k, ev);
+}
+
+static int conn_read(struct loop *l, struct conn *k)
+{
+	for (int i = 0; i < READS_PER_EVENT; i++) {
+		ssize_t n = recv(k->fd, l->rbuf, READ_CHUNK, 0);
+		if (n > 0) {
+			int rc = srv_conn_data(&k->c, l->rbuf, (size_t)n);
+			if (rc < 0)
+				return rc;
+			/* Stop reading while output is held or piling up. */
+			if (k->c.delay_ns || net_buf_pending(&k->c.out) >= HIGH_WATER)
+				break;
+			continue;
+		}
+		if (n == 0)
+			return -ESHUTDOWN;
+		if (errno == EINTR)
+			continue;
+		if (errno == EAGAIN)
+			break;
+		return -errno;
+	}
+	return conn_pump(l, k);
+}
+
+static void conn_event(struct loop *l, struct conn *k, uint32_t ev)
+{
+	int rc = 0;
+	if (ev & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+		rc = conn_read(l, k);
+	else if (ev & EPOLLOUT)
+		rc = conn_pump(l, k);
+	if (rc < 0)
+		conn_close(l, k, rc);
+}
+
+static void accept_some(struct loop *l)
+{
+	for (int i = 0; i < ACCEPTS_PER_EVENT; i++) {
+		struct net_addr peer;
+		int fd = srv_accept(l->srv, l->lfd, false, true, &peer);
+		if (fd < 0)
+			return;
+		struct conn *k = calloc(1, sizeof(*k));
+		if (!k) {
+			srv_count_err(l->srv, -ENOMEM);
+			srv_release(l->srv, fd);
+			continue;
+		}
+		k->fd = fd;
+		k->events = EPOLLIN | EPOLLRDHUP;
+		int rc = net_poller_add(&l->p, fd, k->events, k);
+		if (rc < 0) {
+			srv_count_err(l->srv, rc);
+			srv_release(l->srv, fd);
+			free(k);
+			continue;
+		}
+		k->next = l->conns;
+		if (l->conns)
+			l->conns->prev = k;
+		l->conns = k;
+		rc = srv_conn_begin(&k->c, l->srv, &peer);
+		k->open = rc == 0;
+		if (rc == 0)
+			rc = conn_pump(l, k);
+		if (rc < 0)
+			conn_close(l, k, rc);
+	}
+}
+
+static void run_timers(struct loop *l)
+{
+	struct net_timer *t;
+	uint64_t now = net_now_ns();
+	while ((t = net_timer_expired(&l->p, now)) != NULL) {
+		struct conn *k = (struct conn *)((char *)t - offsetof(struct conn, delay));
+		int rc = conn_pump(l, k);
+		if (rc < 0)
+			conn_close(l, k, rc);
+	}
+}
+
+static void *loop_main(void *arg)
+{
+	struct loop *l = arg;
+	struct epoll_event ev[NEVENTS];
+	bool exclusive = net_proto_is_unix(srv_cfg(l->srv)->proto) && srv_workers(l->srv) > 1;
+	int rc;
+
+	if ((rc = net_poller_add(&l->p, l->lfd, EPOLLIN | (exclusive ? EPOLLEXCLUSIVE : 0),
+				 &tag_listen)) < 0 ||
+	    (rc = net_poller_add(&l->p, srv_stop_fd(l->srv), EPOLLIN, &tag_stop)) < 0) {
+		srv_count_err(l->srv, rc);
+		srv_shutdown(l->srv);
+		return NULL;
+	}
+	for (bool stop = false; !stop;) {
+		int n = net_poller_wait(&l->p, ev, NEVENTS, srv_cfg(l->srv)->poll_interval_ms);
+		if (n < 0) {
+			srv_count_err(l->srv, n);
+			break;
+		}
+		for (int i = 0; i < n; i++) {
+			void *ptr = ev[i].data.ptr;
+			if (ptr == &tag_stop)
+				stop = true;
+			else if (ptr == &tag_listen)
+				accept_some(l);
+			else
+				conn_event(l, ptr, ev[i].events);
+		}
+		run_timers(l);
+	}
+	while (l->conns)
+		conn_close(l, l->conns, 0);
+	return NULL;
+}
+
+static int epoll_serve(struct srv *s)
+{
+	unsigned n = srv_workers(s);
+	struct loop *loops = calloc(n, sizeof(*loops));
+	pthread_t t[SRV_MAX_WORKERS];
+	unsigned started = 0;
+	int rc = 0;
+
+	if (!loops)
+		return -ENOMEM;
+	for (; started < n; started++) {
+		struct loop *l = &loops[started];
+		l->srv = s;
+		l->lfd = srv_socket(s, started % srv_nsockets(s));
+		l->rbuf = malloc(READ_CHUNK);
+		rc = l->rbuf ? net_poller_init(&l->p) : -ENOMEM;
+		if (rc == 0) {
+			int e = pthread_create(&t[started], NULL, loop_main, l);
+			rc = -e;
+			if (e)
+				net_poller_close(&l->p);
+		}
+		if (rc < 0) {
+			free(l->rbuf);
+			srv_shutdown(s);
+			break;
+		}
+	}
+	for (unsigned i = 0; i < started; i++) {
+		pthread_join(t[i], NULL);
+		net_poller_close(&loops[i].p);
+		free(loops[i].rbuf);
+	}
+	free(loops);
+	return rc;
+}
+
+const struct srv_model_ops srv_stream_epoll = {
+	.name = "epoll",
+	.kind = SRV_STREAM,
+	.help = "non-blocking event loops, one per worker with SO_REUSEPORT (default 1)",
+	.socket_per_worker = true,
+	.default_workers = 1,
+	.serve = epoll_serve,
+};
