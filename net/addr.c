@@ -4,6 +4,7 @@
 #include "net/addr.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -82,7 +83,8 @@ static int parse_port(const char *s, unsigned *port)
 	char *end;
 	errno = 0;
 	unsigned long v = strtoul(s, &end, 10);
-	if (errno || end == s || *end || v > 65535 || *s == '-' || *s == '+')
+	/* strtoul would also skip blanks and take a sign: digits only. */
+	if (!isdigit((unsigned char)*s) || errno || *end || v > 65535)
 		return -EINVAL;
 	*port = (unsigned)v;
 	return 0;

@@ -9,13 +9,17 @@
 
 uint8_t *net_buf_reserve(struct net_buf *b, size_t n)
 {
+	if (n > SIZE_MAX - b->len)
+		return NULL;
 	if (b->off > 0 && b->len + n > b->cap) {
 		/* Slide unconsumed bytes to the front before growing. */
 		memmove(b->data, b->data + b->off, b->len - b->off);
 		b->len -= b->off;
 		b->off = 0;
 	}
-	if (b->len + n > b->cap) {
+	/* An empty buffer allocates even for n == 0: the result is then a
+	 * real pointer, never NULL + 0 (undefined behaviour in C). */
+	if (b->len + n > b->cap || !b->data) {
 		size_t cap = b->cap ? b->cap : 256;
 		while (cap < b->len + n) {
 			if (cap > SIZE_MAX / 2)

@@ -21,7 +21,11 @@ int net_buf_append(struct net_buf *b, const void *p, size_t n);
 uint8_t *net_buf_reserve(struct net_buf *b, size_t n);
 /* Bytes not yet consumed. */
 static inline size_t net_buf_pending(const struct net_buf *b) { return b->len - b->off; }
-static inline uint8_t *net_buf_head(const struct net_buf *b) { return b->data + b->off; }
+/* NULL for a buffer that never held anything (NULL + 0 is undefined). */
+static inline uint8_t *net_buf_head(const struct net_buf *b)
+{
+	return b->data ? b->data + b->off : NULL;
+}
 /* Consume n bytes from the front; resets to empty when all are consumed. */
 void net_buf_consume(struct net_buf *b, size_t n);
 void net_buf_reset(struct net_buf *b);

@@ -3,6 +3,7 @@
  */
 #include "net/framing.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,7 +41,9 @@ int net_framing_parse(struct net_framing *f, const char *s, char *err, size_t er
 			v = '\r';
 		} else if (strcmp(d, "\\0") == 0) {
 			v = 0;
-		} else if (sscanf(d, "0x%2x%c", &v, &tail) == 1 && strlen(d) == 4) {
+		} else if (strlen(d) == 4 && isxdigit((unsigned char)d[2]) &&
+			   isxdigit((unsigned char)d[3]) &&
+			   sscanf(d, "0x%2x%c", &v, &tail) == 1) {
 			/* v set */
 		} else {
 			goto bad;

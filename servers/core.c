@@ -400,10 +400,15 @@ static int hold(struct srv *s, struct srv_conn *c)
 	return net_wait(s->stop_rd, POLLIN, -1, (int)ms) != 0 ? -ECANCELED : 0;
 }
 
-/* Feed whatever is readable right now; -ESHUTDOWN once the peer closed. */
-static int poll_input(struct srv *s, int fd, struct srv_conn *c, uint8_t *buf)
+/*
+ * Feed whatever is readable right now. The peer's end of input (recv 0) is
+ * not the end of the connection: a client may half-close (shutdown SHUT_WR,
+ * `nc -N`) right after its request and still read the answer, so *eof is
+ * set and the output owed (a file being sent) is still written.
+ */
+static int poll_input(struct srv *s, int fd, struct srv_conn *c, uint8_t *buf, bool *eof)
 {
-	for (;;) {
+	while (!*eof) {
 		ssize_t n = recv(fd, buf, IO_CHUNK, MSG_DONTWAIT);
 		if (n > 0) {
 			int rc = srv_conn_data(c, buf, (size_t)n);
@@ -411,17 +416,20 @@ static int poll_input(struct srv *s, int fd, struct srv_conn *c, uint8_t *buf)
 				return rc;
 			continue;
 		}
-		if (n == 0)
-			return -ESHUTDOWN;
+		if (n == 0) {
+			*eof = true;
+			break;
+		}
 		if (errno == EINTR)
 			continue;
 		return errno == EAGAIN ? 0 : -errno;
 	}
 	(void)s;
+	return 0;
 }
 
 /* Write out what the handler produced, and keep asking while it wants to. */
-static int flush(struct srv *s, int fd, struct srv_conn *c, uint8_t *buf)
+static int flush(struct srv *s, int fd, struct srv_conn *c, uint8_t *buf, bool *eof)
 {
 	for (;;) {
 		int rc = hold(s, c);
@@ -437,7 +445,7 @@ static int flush(struct srv *s, int fd, struct srv_conn *c, uint8_t *buf)
 		}
 		if (!c->want_more || c->close_after)
 			return 0;
-		if ((rc = poll_input(s, fd, c, buf)) < 0)
+		if ((rc = poll_input(s, fd, c, buf, eof)) < 0)
 			return rc;
 		if ((rc = srv_conn_more(c)) < 0)
 			return rc;
@@ -448,16 +456,17 @@ void srv_serve_stream(struct srv *s, int fd, const struct net_addr *peer)
 {
 	uint8_t buf[IO_CHUNK];
 	struct srv_conn c;
+	bool eof = false;
 	int rc;
 
 	if ((rc = net_set_nonblock(fd, true)) == 0 &&
 	    (rc = srv_conn_begin(&c, s, peer)) == 0) {
-		rc = flush(s, fd, &c, buf);
-		while (rc == 0 && !c.close_after) {
+		rc = flush(s, fd, &c, buf, &eof);
+		while (rc == 0 && !c.close_after && !eof) {
 			ssize_t n = recv(fd, buf, sizeof(buf), 0);
 			if (n > 0) {
 				if ((rc = srv_conn_data(&c, buf, (size_t)n)) == 0)
-					rc = flush(s, fd, &c, buf);
+					rc = flush(s, fd, &c, buf, &eof);
 			} else if (n == 0) {
 				break;
 			} else if (errno == EAGAIN) {

@@ -36,7 +36,19 @@ static int open_beneath(int root, const char *name)
 		.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS,
 	};
 	long fd = syscall(SYS_openat2, root, name, &how, sizeof(how));
-	return fd < 0 ? -errno : (int)fd;
+	if (fd >= 0)
+		return (int)fd;
+	if (errno != ENOSYS && errno != EPERM)
+		return -errno;
+	/* openat2 filtered (old kernel, seccomp): refuse absolute names and
+	 * ".." components ourselves, and refuse to follow a final symlink. */
+	if (name[0] == '/')
+		return -ENOENT;
+	for (const char *p = name; *p; p = strchr(p, '/') ? strchr(p, '/') + 1 : p + strlen(p))
+		if (p[0] == '.' && p[1] == '.' && (p[2] == '/' || p[2] == '\0'))
+			return -ENOENT;
+	int f = openat(root, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	return f < 0 ? -errno : f;
 }
 
 static void put_size(struct srv_conn *c, uint64_t v)
@@ -47,7 +59,11 @@ static void put_size(struct srv_conn *c, uint64_t v)
 	srv_conn_write(c, h, sizeof(h));
 }
 
-/* Start the next requested file, if a whole name has arrived. */
+/*
+ * Start the next requested file, if a whole name has arrived. Names that
+ * are refused are answered at once and the next buffered name is tried, so
+ * a client that pipelines several names in one write gets every answer.
+ */
 static int next_file(struct srv_conn *c, struct file_state *st)
 {
 	const uint8_t *msg;
@@ -55,31 +71,33 @@ static int next_file(struct srv_conn *c, struct file_state *st)
 	char name[FILE_NAME_MAX + 1];
 	struct stat sb;
 
-	int rc = net_deframer_next(&st->names, &msg, &len);
-	if (rc <= 0)
-		return rc == -EMSGSIZE ? -EPROTO : rc;
-	/* Counted here rather than by handle()'s return, so that names sent
-	 * while a file was streaming count too. */
-	atomic_fetch_add_explicit(&srv_ctr(c->srv)->requests, 1, memory_order_relaxed);
-	if (len && msg[len - 1] == '\r')   /* clients that send "\r\n" */
-		len--;
-	memcpy(name, msg, len);
-	name[len] = '\0';
-	int fd = (len == 0 || memchr(name, '\0', len)) ? -ENOENT : open_beneath(st->root, name);
-	if (fd >= 0 && (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode))) {
-		close(fd);
-		fd = -ENOENT;
-	}
-	if (fd < 0) {
-		srv_count_err(c->srv, -ENOENT);
-		put_size(c, FILE_NOT_FOUND);
+	for (;;) {
+		int rc = net_deframer_next(&st->names, &msg, &len);
+		if (rc <= 0)
+			return rc == -EMSGSIZE ? -EPROTO : rc;
+		/* Counted here rather than by handle()'s return, so that names
+		 * sent while a file was streaming count too. */
+		atomic_fetch_add_explicit(&srv_ctr(c->srv)->requests, 1, memory_order_relaxed);
+		if (len && msg[len - 1] == '\r')   /* clients that send "\r\n" */
+			len--;
+		memcpy(name, msg, len);
+		name[len] = '\0';
+		int fd = (len == 0 || memchr(name, '\0', len)) ? -ENOENT : open_beneath(st->root, name);
+		if (fd >= 0 && (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode))) {
+			close(fd);
+			fd = -ENOENT;
+		}
+		if (fd < 0) {
+			srv_count_err(c->srv, -ENOENT);
+			put_size(c, FILE_NOT_FOUND);
+			continue;
+		}
+		st->fd = fd;
+		st->left = (uint64_t)sb.st_size;
+		put_size(c, st->left);
+		c->want_more = true;
 		return 0;
 	}
-	st->fd = fd;
-	st->left = (uint64_t)sb.st_size;
-	put_size(c, st->left);
-	c->want_more = true;
-	return 0;
 }
 
 static int file_setup(struct srv_conn *c)

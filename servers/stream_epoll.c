@@ -39,6 +39,7 @@ struct conn {
 	int fd;
 	uint32_t events;          /* registered interest */
 	bool open;                /* handler set up (srv_conn_begin succeeded) */
+	bool eof;                 /* the peer sent all it will (recv returned 0) */
 	struct srv_conn c;
 	struct net_timer delay;   /* output held until then */
 	struct conn *prev, *next;
@@ -113,7 +114,9 @@ static int conn_pump(struct loop *l, struct conn *k)
 		}
 		if (n > 0)
 			break;
-		if (c->close_after)
+		/* After the peer's end of input, close once what is owed (a
+		 * file being sent) is written. */
+		if (c->close_after || (k->eof && !c->want_more))
 			return -ESHUTDOWN;
 		if (!c->want_more || rounds++ == MORE_PER_EVENT)
 			break;
@@ -123,7 +126,8 @@ static int conn_pump(struct loop *l, struct conn *k)
 	}
 	size_t pending = net_buf_pending(&c->out);
 	uint32_t ev = 0;
-	if (pending < HIGH_WATER)
+	/* At EOF the socket stays readable: asking for EPOLLIN would spin. */
+	if (pending < HIGH_WATER && !k->eof)
 		ev |= EPOLLIN | EPOLLRDHUP;
 	/* Output pending, or a source that wants to write more: wait for room. */
 	if (pending > 0 || (c->want_more && !c->close_after))
@@ -144,8 +148,12 @@ static int conn_read(struct loop *l, struct conn *k)
 				break;
 			continue;
 		}
-		if (n == 0)
-			return -ESHUTDOWN;
+		if (n == 0) {
+			/* A half-close (shutdown SHUT_WR) after the request:
+			 * the answer is still owed, so pump before closing. */
+			k->eof = true;
+			break;
+		}
 		if (errno == EINTR)
 			continue;
 		if (errno == EAGAIN)
@@ -162,6 +170,11 @@ static void conn_event(struct loop *l, struct conn *k, uint32_t ev)
 		rc = conn_read(l, k);
 	else if (ev & EPOLLOUT)
 		rc = conn_pump(l, k);
+	/* Hung up both ways (a reset, or a Unix peer gone) after its end of
+	 * input: nothing more can be delivered, and EPOLLHUP, reported
+	 * whatever the interest, would wake the loop again at once. */
+	if (rc == 0 && (ev & EPOLLHUP) && k->eof)
+		rc = -ESHUTDOWN;
 	if (rc < 0)
 		conn_close(l, k, rc);
 }
