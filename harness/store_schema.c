@@ -1,0 +1,203 @@
+/*
+ * harness/store_schema.c — the store's schema as a list of migrations, and
+ * the SQL of every statement the store caches.
+ *
+ * Migration N takes a file from schema version N-1 to N; db_open applies
+ * the missing ones in order, each in one transaction, and records each in
+ * schema_version. A migration is never edited once released: a change is a
+ * new migration appended to the list. Migration 2 will add the capture
+ * tables (flows, segments, app_events, udp_accounting, capture_info) hanging
+ * off cases(id); see docs/store.md, "Plan for migration 2".
+ *
+ * Statuses are checked in C (db_status_name), not by CHECK constraints, so
+ * that a new status never needs a table rebuild.
+ */
+#include "harness/store_int.h"
+
+/* Version 1: runs, cases, metrics, histograms, thresholds and their views. */
+static const char migration_1[] =
+	/* 'sklb': lets `file` and db_open tell a socklab store from another db. */
+	"PRAGMA application_id = 1936419938;\n"
+
+	"CREATE TABLE runs (\n"
+	"  id              INTEGER PRIMARY KEY,\n"
+	"  name            TEXT NOT NULL,\n"
+	"  status          TEXT NOT NULL DEFAULT 'running',\n"
+	"  started         TEXT NOT NULL,\n"
+	"  ended           TEXT,\n"
+	"  scenario_path   TEXT,\n"
+	"  scenario_text   TEXT,\n"
+	"  scenario_sha256 TEXT,\n"
+	"  varying_keys    TEXT CHECK (varying_keys IS NULL OR json_valid(varying_keys)),\n"
+	"  host            TEXT,\n"
+	"  kernel          TEXT,\n"
+	"  cpu_model       TEXT,\n"
+	"  cpus            INTEGER,\n"
+	"  version         TEXT,\n"
+	"  git             TEXT,\n"
+	"  pid             INTEGER\n"
+	");\n"
+	"CREATE INDEX runs_by_status ON runs(status);\n"
+	"CREATE INDEX runs_by_scenario ON runs(scenario_sha256);\n"
+
+	"CREATE TABLE cases (\n"
+	"  id         INTEGER PRIMARY KEY,\n"
+	"  run_id     INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,\n"
+	"  idx        INTEGER NOT NULL,\n"
+	"  status     TEXT NOT NULL DEFAULT 'running',\n"
+	"  error      TEXT,\n"
+	"  started    TEXT NOT NULL,\n"
+	"  ended      TEXT,\n"
+	"  params     TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(params)),\n"
+	"  proto      TEXT,\n"
+	"  model      TEXT,\n"
+	"  handler    TEXT,\n"
+	"  workers    INTEGER,\n"
+	"  clients    INTEGER,\n"
+	"  duration_s REAL,\n"
+	"  size       INTEGER,\n"
+	"  framing    TEXT,\n"
+	"  pattern    TEXT,\n"
+	"  nodelay    INTEGER,\n"
+	"  rate       REAL,\n"
+	"  UNIQUE (run_id, idx)\n"
+	");\n"
+
+	"CREATE TABLE metrics (\n"
+	"  case_id INTEGER NOT NULL REFERENCES cases(id) ON DELETE CASCADE,\n"
+	"  name    TEXT NOT NULL,\n"
+	"  value   REAL,\n"
+	"  PRIMARY KEY (case_id, name)\n"
+	") WITHOUT ROWID;\n"
+
+	"CREATE TABLE hist_buckets (\n"
+	"  case_id INTEGER NOT NULL REFERENCES cases(id) ON DELETE CASCADE,\n"
+	"  name    TEXT NOT NULL,\n"
+	"  value   INTEGER NOT NULL,\n"
+	"  count   INTEGER NOT NULL CHECK (count > 0),\n"
+	"  PRIMARY KEY (case_id, name, value)\n"
+	") WITHOUT ROWID;\n"
+
+	"CREATE TABLE thresholds (\n"
+	"  id       INTEGER PRIMARY KEY,\n"
+	"  case_id  INTEGER NOT NULL REFERENCES cases(id) ON DELETE CASCADE,\n"
+	"  expr     TEXT NOT NULL,\n"
+	"  passed   INTEGER NOT NULL CHECK (passed IN (0, 1)),\n"
+	"  observed REAL,\n"
+	"  UNIQUE (case_id, expr)\n"
+	");\n"
+
+	"CREATE VIEW case_metrics AS\n"
+	"SELECT c.run_id, c.idx AS case_index, m.case_id, m.name, m.value\n"
+	"  FROM metrics m JOIN cases c ON c.id = m.case_id;\n"
+
+#define METRIC(n) "  (SELECT value FROM metrics WHERE case_id = c.id AND name = '" n "') AS " n ",\n"
+	"CREATE VIEW case_summary AS\n"
+	"SELECT c.run_id, c.idx AS case_index, c.id AS case_id,\n"
+	"  c.proto, c.model, c.handler, c.workers, c.clients, c.duration_s,\n"
+	"  c.size, c.framing, c.pattern, c.nodelay, c.rate,\n"
+	METRIC("throughput_rps")
+	METRIC("throughput_mbps")
+	METRIC("requests")
+	METRIC("errors")
+	METRIC("p50_us")
+	METRIC("p90_us")
+	METRIC("p99_us")
+	METRIC("p999_us")
+	METRIC("max_us")
+	METRIC("loss_pct")
+	"  (SELECT sum(value) FROM metrics WHERE case_id = c.id\n"
+	"     AND name IN ('server.cpu_user_s', 'server.cpu_sys_s')) AS server_cpu_s,\n"
+	"  (SELECT value FROM metrics WHERE case_id = c.id\n"
+	"     AND name = 'server.maxrss_kb') AS server_maxrss_kb,\n"
+	"  (SELECT count(*) FROM thresholds WHERE case_id = c.id AND NOT passed) AS thresholds_failed,\n"
+	"  c.status, c.error, c.params\n"
+	"  FROM cases c ORDER BY c.run_id, c.idx;\n"
+#undef METRIC
+
+	"CREATE VIEW run_summary AS\n"
+	"SELECT r.id, r.name, r.status, r.started, r.ended,\n"
+	"  round((julianday(r.ended) - julianday(r.started)) * 86400.0, 3) AS duration_s,\n"
+	"  (SELECT count(*) FROM cases WHERE run_id = r.id) AS cases,\n"
+	"  (SELECT count(*) FROM cases WHERE run_id = r.id AND status <> 'ok') AS cases_not_ok,\n"
+	"  (SELECT count(*) FROM thresholds t JOIN cases c ON c.id = t.case_id\n"
+	"     WHERE c.run_id = r.id AND NOT t.passed) AS thresholds_failed,\n"
+	"  r.varying_keys, r.scenario_path, r.scenario_sha256, r.host, r.version, r.git\n"
+	"  FROM runs r ORDER BY r.id;\n"
+
+	"CREATE VIEW thresholds_failed AS\n"
+	"SELECT c.run_id, r.name AS run_name, c.idx AS case_index, t.case_id,\n"
+	"  t.expr, t.observed, c.model, c.clients, c.params\n"
+	"  FROM thresholds t JOIN cases c ON c.id = t.case_id JOIN runs r ON r.id = c.run_id\n"
+	"  WHERE NOT t.passed ORDER BY c.run_id, c.idx, t.id;\n"
+
+	"CREATE VIEW hist_cdf AS\n"
+	"SELECT c.run_id, c.idx AS case_index, h.case_id, h.name, h.value, h.count,\n"
+	"  sum(h.count) OVER w AS cum_count,\n"
+	"  CAST(sum(h.count) OVER w AS REAL)\n"
+	"    / sum(h.count) OVER (PARTITION BY h.case_id, h.name) AS cum_frac\n"
+	"  FROM hist_buckets h JOIN cases c ON c.id = h.case_id\n"
+	"  WINDOW w AS (PARTITION BY h.case_id, h.name ORDER BY h.value\n"
+	"               ROWS UNBOUNDED PRECEDING);\n";
+
+static const char *const migrations[] = {
+	migration_1,
+};
+
+const char *const *db_migrations(size_t *n)
+{
+	*n = sizeof migrations / sizeof migrations[0];
+	return migrations;
+}
+
+static const char *const stmt_sql[ST__COUNT] = {
+	[ST_BEGIN] = "BEGIN IMMEDIATE",
+	[ST_COMMIT] = "COMMIT",
+	[ST_ROLLBACK] = "ROLLBACK",
+	[ST_SAVEPOINT] = "SAVEPOINT db_batch",
+	[ST_RELEASE] = "RELEASE db_batch",
+	[ST_ROLLBACK_TO] = "ROLLBACK TO db_batch",
+	[ST_RUN_INSERT] =
+		"INSERT INTO runs (name, status, started, scenario_path, scenario_text,"
+		" scenario_sha256, host, kernel, cpu_model, cpus, version, git, pid)"
+		" VALUES (?1, 'running', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+	[ST_RUN_END] = "UPDATE runs SET status = ?2, ended = ?3 WHERE id = ?1",
+	[ST_RUN_VARYING] = "UPDATE runs SET varying_keys = ?2 WHERE id = ?1",
+	/*
+	 * A key varies when its value differs between cases, or when some case
+	 * lacks it; keys come out in the order the params list them.
+	 */
+	[ST_RUN_DERIVE_VARYING] =
+		"UPDATE runs SET varying_keys = (SELECT json_group_array(key) FROM"
+		" (SELECT j.key AS key FROM cases c, json_each(c.params) j"
+		"   WHERE c.run_id = ?1 GROUP BY j.key"
+		"   HAVING count(DISTINCT j.value) > 1"
+		"       OR count(*) < (SELECT count(*) FROM cases WHERE run_id = ?1)"
+		"   ORDER BY min(j.id), j.key))"
+		" WHERE id = ?1 AND varying_keys IS NULL",
+	[ST_RUN_STALE] = "SELECT id, pid FROM runs WHERE status = 'running' AND host = ?1",
+	[ST_RUN_REAP] = "UPDATE runs SET status = 'interrupted' WHERE id = ?1 AND status = 'running'",
+	[ST_RUN_REAP_CASES] =
+		"UPDATE cases SET status = 'interrupted' WHERE run_id = ?1 AND status = 'running'",
+	[ST_CASE_INSERT] =
+		"INSERT INTO cases (run_id, idx, started, params, proto, model, handler,"
+		" workers, clients, duration_s, size, framing, pattern, nodelay, rate)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+	[ST_CASE_END] = "UPDATE cases SET status = ?2, error = ?3, ended = ?4 WHERE id = ?1",
+	[ST_METRIC] =
+		"INSERT INTO metrics (case_id, name, value) VALUES (?1, ?2, ?3)"
+		" ON CONFLICT (case_id, name) DO UPDATE SET value = excluded.value",
+	[ST_HIST_CLEAR] = "DELETE FROM hist_buckets WHERE case_id = ?1 AND name = ?2",
+	[ST_BUCKET] =
+		"INSERT INTO hist_buckets (case_id, name, value, count) VALUES (?1, ?2, ?3, ?4)"
+		" ON CONFLICT (case_id, name, value) DO UPDATE SET count = count + excluded.count",
+	[ST_THRESHOLD] =
+		"INSERT INTO thresholds (case_id, expr, passed, observed) VALUES (?1, ?2, ?3, ?4)"
+		" ON CONFLICT (case_id, expr) DO UPDATE"
+		" SET passed = excluded.passed, observed = excluded.observed",
+};
+
+const char *db_stmt_sql(enum db_stmt_id id)
+{
+	return stmt_sql[id];
+}
