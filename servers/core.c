@@ -479,7 +479,9 @@ void srv_serve_stream(struct srv *s, int fd, const struct net_addr *peer)
 		}
 		srv_conn_end(&c);
 	}
-	if (rc != -ESHUTDOWN)
+	/* After the peer's FIN a failed write means it has now closed its
+	 * reading side too: the normal end of a source, not an error. */
+	if (rc != -ESHUTDOWN && !(eof && (rc == -EPIPE || rc == -ECONNRESET)))
 		srv_count_err(s, rc);
 	srv_release(s, fd);
 }

@@ -175,6 +175,9 @@ static void conn_event(struct loop *l, struct conn *k, uint32_t ev)
 	 * whatever the interest, would wake the loop again at once. */
 	if (rc == 0 && (ev & EPOLLHUP) && k->eof)
 		rc = -ESHUTDOWN;
+	/* After its FIN, a peer that stops reading has simply closed. */
+	if (k->eof && (rc == -EPIPE || rc == -ECONNRESET))
+		rc = -ESHUTDOWN;
 	if (rc < 0)
 		conn_close(l, k, rc);
 }

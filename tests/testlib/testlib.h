@@ -32,8 +32,22 @@ const char *tl_bin(void);
  * not print "listening on ..." within 5 s. */
 void tl_start(struct tl_server *s, ...);
 void tl_startv(struct tl_server *s, const char *const *args);
+
+/* How the server process is started, beyond its arguments. */
+struct tl_opts {
+	unsigned nofile;         /* > 0: RLIMIT_NOFILE soft and hard, set in the
+				  * child before exec (EMFILE tests) */
+};
+void tl_start_opts(struct tl_server *s, const struct tl_opts *o, ...);
+void tl_startv_opts(struct tl_server *s, const struct tl_opts *o, const char *const *args);
+
 /* SIGTERM, wait (bounded), collect stats; asserts exit status 0. */
 void tl_stop(struct tl_server *s);
+/* SIGKILL and reap every server started and not yet stopped, e.g. after a
+ * failed assertion left one behind, and unlink the Unix socket paths of
+ * servers and datagram clients (those still there). For cmocka teardown;
+ * returns 0. */
+int tl_cleanup(void **state);
 /* A counter from the stats JSON (e.g. "accepted", "oversize"); -1 if absent. */
 long long tl_stat(const struct tl_server *s, const char *key);
 
@@ -43,6 +57,17 @@ int tl_connect(const struct tl_server *s);
  * for unix-dgram so replies can come back). */
 int tl_dgram(const struct tl_server *s, char *bound_path, size_t len);
 
+/* As tl_connect, but bound to local_ip first (e.g. "127.0.0.2"); NULL for
+ * any. Returns the descriptor or -errno of connect() without failing. */
+int tl_connect_from(const struct tl_server *s, const char *local_ip);
+/* Half-close our side, then read until the server closes (bounded by the
+ * 2 s receive timeout). Returns 1 on EOF, 0 on reset, -1 on timeout; the
+ * bytes read meanwhile go to *discarded if not NULL. */
+int tl_finish(int fd, size_t *discarded);
+/* Wait up to timeout_ms for the peer to end the connection: 1 if it did
+ * (EOF or reset), 0 if it is still open. Data that arrives is discarded. */
+int tl_wait_closed(int fd, int timeout_ms);
+
 /* Send all; read exactly n bytes (or until EOF/timeout). Return bytes. */
 void tl_send_all(int fd, const void *p, size_t n);
 size_t tl_recv_n(int fd, void *p, size_t n);
@@ -51,5 +76,19 @@ size_t tl_recv_n(int fd, void *p, size_t n);
 double tl_ms(void);
 /* A unique temp path under /tmp for sockets and files. */
 void tl_tmp_path(char *buf, size_t len, const char *suffix);
+
+/* ---- the server process, from /proc ---- */
+
+/* utime + stime of pid in clock ticks; -1 if unreadable. */
+long long tl_proc_cpu_ticks(pid_t pid);
+/* A kB field of /proc/PID/status ("VmRSS", "VmPeak", "VmHWM"); -1 if
+ * unreadable. */
+long long tl_proc_status_kb(pid_t pid, const char *field);
+/* VmRSS of pid in kB; -1 if unreadable. */
+long long tl_proc_rss_kb(pid_t pid);
+/* Children of ppid in state Z (zombies), from /proc/[pid]/stat. */
+int tl_zombie_children(pid_t ppid);
+/* All children of ppid, any state. */
+int tl_children(pid_t ppid);
 
 #endif
