@@ -39,5 +39,14 @@ struct cli_verb {
 };
 
 int cmd_serve(int argc, char **argv);
+int cmd_load(int argc, char **argv);
+
+/*
+ * Parse `socklab load` flags (argv[0] is the verb) into cfg, exactly as the
+ * verb does, so the runner and the CLI share one meaning of every flag.
+ * Returns 0, or -EINVAL with the message in err.
+ */
+struct ld_config;
+int cmd_load_config(int argc, char **argv, struct ld_config *cfg, char *err, size_t errlen);
 
 #endif
