@@ -9,6 +9,7 @@
 #include <string.h>
 
 static const struct cli_verb verbs[] = {
+	{"run", "run a scenario file, store the results, print a summary", cmd_run},
 	{"serve", "run one built-in server (model x handler) until Ctrl-C", cmd_serve},
 	{"load", "drive simulated clients at a server on loopback", cmd_load},
 	{"analyze", "per-conversation statistics of a pcap file (tshark-exact counts)", cmd_analyze},
