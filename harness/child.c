@@ -83,7 +83,7 @@ int child_start(struct child *c, char *const *argv, int timeout_ms, char *err, s
 	int rc = read_line(c->out, line, sizeof(line),
 			   net_now_ns() + (uint64_t)timeout_ms * 1000000u);
 	if (rc == 0 && strncmp(line, "listening on ", 13) == 0) {
-		snprintf(c->addr, sizeof(c->addr), "%s", line + 13);
+		snprintf(c->addr, sizeof(c->addr), "%.*s", (int)sizeof(c->addr) - 1, line + 13);
 		return 0;
 	}
 	child_stop(c, 0);
@@ -104,7 +104,7 @@ int child_stop(struct child *c, int grace_ms)
 	char line[sizeof(c->stats) + 16];
 	while (c->out >= 0 && read_line(c->out, line, sizeof(line), deadline) == 0)
 		if (strncmp(line, "stats ", 6) == 0)
-			snprintf(c->stats, sizeof(c->stats), "%s", line + 6);
+			snprintf(c->stats, sizeof(c->stats), "%.*s", (int)sizeof(c->stats) - 1, line + 6);
 	/* EOF or the grace period is over: reap, forcibly if need be. */
 	pid_t r;
 	while ((r = wait4(c->pid, &c->status, WNOHANG, &c->ru)) == 0 && net_now_ns() < deadline)

@@ -272,7 +272,7 @@ static int on_duration(struct loader *L, const struct scn_node *v, const char *p
 
 static int on_threshold(struct loader *L, const struct scn_node *v, size_t idx)
 {
-	char path[32], msg[512];
+	char path[48], msg[512];
 	size_t off;
 	struct scn *s = L->s;
 	struct scn_threshold t = {0};
@@ -321,7 +321,7 @@ static int walk_map(struct loader *L, const struct scn_node *map, const char *pa
 
 static int on_section(struct loader *L, const struct scn_node *v, const char *path)
 {
-	char msg[160];
+	char msg[320];
 	/* `server:` with nothing after it means "all defaults". */
 	bool empty = v->kind == SCN_N_SCALAR && !v->quoted && !scalar_text(v)[0];
 	if (v->kind != SCN_N_MAP && !empty) {

@@ -72,7 +72,7 @@ static unsigned npaths;
 
 static void path_add(const char *p)
 {
-	snprintf(paths[npaths++ % TL_MAX_PATHS], sizeof(paths[0]), "%s", p);
+	snprintf(paths[npaths++ % TL_MAX_PATHS], sizeof(paths[0]), "%.*s", (int)sizeof(paths[0]) - 1, p);
 }
 
 static void live_add(pid_t pid)
@@ -154,7 +154,7 @@ void tl_startv_opts(struct tl_server *s, const struct tl_opts *o, const char *co
 		close(s->out);
 		fail_msg("server did not announce itself (args start with %s)", args[0]);
 	}
-	snprintf(s->addr_str, sizeof(s->addr_str), "%s", line + 13);
+	snprintf(s->addr_str, sizeof(s->addr_str), "%.*s", (int)sizeof(s->addr_str) - 1, line + 13);
 	char err[NET_ERRLEN];
 	if (s->addr_str[0] == '/') {
 		path_add(s->addr_str);
@@ -211,7 +211,7 @@ void tl_stop(struct tl_server *s)
 	s->stats[0] = '\0';
 	while (read_line(s->out, line, sizeof(line), 1000) == 0) {
 		if (strncmp(line, "stats ", 6) == 0)
-			snprintf(s->stats, sizeof(s->stats), "%s", line + 6);
+			snprintf(s->stats, sizeof(s->stats), "%.*s", (int)sizeof(s->stats) - 1, line + 6);
 	}
 	close(s->out);
 	assert_true(WIFEXITED(st));
