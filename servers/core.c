@@ -489,7 +489,7 @@ void srv_serve_stream(struct srv *s, int fd, const struct net_addr *peer)
 /* ---------------------------------------------------------------- datagrams */
 
 ssize_t srv_recv_dgram(struct srv *s, int fd, uint8_t *buf, size_t cap,
-		       struct net_addr *peer, bool *trunc)
+		       struct net_addr *peer)
 {
 	for (;;) {
 		struct iovec iov = {buf, cap};
@@ -500,13 +500,18 @@ ssize_t srv_recv_dgram(struct srv *s, int fd, uint8_t *buf, size_t cap,
 		ssize_t n = recvmsg(fd, &mh, MSG_DONTWAIT);
 		if (n >= 0) {
 			peer->len = mh.msg_namelen;
-			*trunc = (mh.msg_flags & MSG_TRUNC) != 0;
+			if (mh.msg_flags & MSG_TRUNC) {
+				srv_count_err(s, -EMSGSIZE);
+				return -EAGAIN;
+			}
 			return n;
 		}
 		if (errno == EINTR)
 			continue;
-		if (errno != EAGAIN)
-			return -errno;
+		if (errno != EAGAIN) {
+			srv_count_err(s, -errno);
+			return -EAGAIN;
+		}
 		int w = net_wait(fd, POLLIN, s->stop_rd, -1);
 		if (w < 0)
 			return w;
@@ -566,14 +571,11 @@ int srv_dgram_serve_one(struct srv *s, int fd, uint8_t *buf, size_t cap)
 {
 	struct net_addr peer;
 	struct srv_conn c;
-	bool trunc;
-	ssize_t n = srv_recv_dgram(s, fd, buf, cap, &peer, &trunc);
+	ssize_t n = srv_recv_dgram(s, fd, buf, cap, &peer);
 	if (n == -ECANCELED)
 		return -ECANCELED;
-	if (n < 0 || trunc) {
-		srv_count_err(s, n < 0 ? (int)n : -EMSGSIZE);
+	if (n < 0)
 		return 0;
-	}
 	if (srv_dgram_request(s, &c, buf, (size_t)n, &peer)) {
 		srv_send_dgram(s, fd, &c);
 		srv_conn_end(&c);

@@ -31,14 +31,11 @@ static int dgram_fork_serve(struct srv *s)
 			srv_reap(s);
 		}
 		struct net_addr peer;
-		bool trunc;
-		ssize_t n = srv_recv_dgram(s, fd, buf, SRV_DGRAM_MAX, &peer, &trunc);
+		ssize_t n = srv_recv_dgram(s, fd, buf, SRV_DGRAM_MAX, &peer);
 		if (n == -ECANCELED)
 			break;
-		if (n < 0 || trunc) {
-			srv_count_err(s, n < 0 ? (int)n : -EMSGSIZE);
+		if (n < 0)
 			continue;
-		}
 		pid_t pid = srv_fork(s);
 		if (pid == 0) {
 			struct srv_conn c;

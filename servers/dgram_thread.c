@@ -64,14 +64,11 @@ static int dgram_thread_serve(struct srv *s)
 
 	for (;;) {
 		struct net_addr peer;
-		bool trunc;
-		ssize_t n = srv_recv_dgram(s, fd, buf, SRV_DGRAM_MAX, &peer, &trunc);
+		ssize_t n = srv_recv_dgram(s, fd, buf, SRV_DGRAM_MAX, &peer);
 		if (n == -ECANCELED)
 			break;
-		if (n < 0 || trunc) {
-			srv_count_err(s, n < 0 ? (int)n : -EMSGSIZE);
+		if (n < 0)
 			continue;
-		}
 		struct dgram_job *j = malloc(sizeof(*j) + (size_t)n);
 		if (!j) {
 			srv_count_err(s, -ENOMEM);

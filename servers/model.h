@@ -81,10 +81,11 @@ void srv_serve_stream(struct srv *s, int fd, const struct net_addr *peer);
  */
 int srv_dgram_request(struct srv *s, struct srv_conn *c, const uint8_t *in, size_t n,
 		      const struct net_addr *peer);
-/* Receive one datagram into buf (blocking with stop fd). Returns length,
- * -ECANCELED, or -errno. Sets *trunc when the datagram was larger. */
+/* Receive one datagram into buf (blocking with stop fd). Returns its
+ * length, -ECANCELED on shutdown, or -EAGAIN when it was dropped: larger
+ * than cap (counted oversize) or a socket error (counted). */
 ssize_t srv_recv_dgram(struct srv *s, int fd, uint8_t *buf, size_t cap,
-		       struct net_addr *peer, bool *trunc);
+		       struct net_addr *peer);
 /* Send a reply datagram, counting bytes out or the error. */
 void srv_send_dgram(struct srv *s, int fd, const struct srv_conn *c);
 /*
