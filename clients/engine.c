@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 static const char *const err_names[LD_ERR__COUNT] = {
-	"refused", "reset", "timeout", "short", "mismatch", "other",
+	"refused", "reset", "timeout", "short", "mismatch", "notfound", "other",
 };
 
 const char *ld_err_name(enum ld_err e)
@@ -39,6 +39,52 @@ void ld_config_init(struct ld_config *cfg)
 	cfg->pattern_n = 1;
 	cfg->verify = PL_VERIFY_ECHO;
 	cfg->seed = 1;
+}
+
+/* The file workload's own rules; the files themselves are read by ld_run. */
+static int check_files(const struct ld_config *cfg, char *err, size_t errlen)
+{
+	const char *s = cfg->files;
+	if (!memchr(cfg->files, '\0', sizeof(cfg->files)) ||
+	    !memchr(cfg->file_root, '\0', sizeof(cfg->file_root))) {
+		snprintf(err, errlen, "--file: the list or the root is too long");
+		return -EINVAL;
+	}
+	if (!s[0]) {
+		if (cfg->file_root[0]) {
+			snprintf(err, errlen, "--file-root: only with --file");
+			return -EINVAL;
+		}
+		return 0;
+	}
+	if (!net_proto_is_stream(cfg->proto)) {
+		snprintf(err, errlen, "--file: only for stream protocols (tcp, unix-stream)");
+		return -EINVAL;
+	}
+	if (cfg->framing.kind != NET_FRAMING_NONE) {
+		snprintf(err, errlen, "--framing: not with --file (the file protocol has its own)");
+		return -EINVAL;
+	}
+	if (cfg->pattern != LD_WHOLE) {
+		snprintf(err, errlen, "--pattern: not with --file (one name per request)");
+		return -EINVAL;
+	}
+	if (cfg->verify == PL_VERIFY_UPPER) {
+		snprintf(err, errlen, "--verify: upper is not for --file (echo or none)");
+		return -EINVAL;
+	}
+	for (;;) {
+		size_t n = strcspn(s, ",");
+		if (n == 0 || n > LD_FILE_NAME_MAX || memchr(s, '\n', n) || memchr(s, '\r', n)) {
+			snprintf(err, errlen, "--file: %s name in '%.64s'",
+				 n == 0 ? "an empty" : n > LD_FILE_NAME_MAX ? "a too long"
+				 : "a newline in a", cfg->files);
+			return -EINVAL;
+		}
+		if (!s[n])
+			return 0;
+		s += n + 1;
+	}
 }
 
 int ld_config_check(const struct ld_config *cfg, char *err, size_t errlen)
@@ -89,7 +135,7 @@ int ld_config_check(const struct ld_config *cfg, char *err, size_t errlen)
 		snprintf(err, errlen, "--batch: at most %u", LD_MAX_BATCH);
 		return -EINVAL;
 	}
-	return 0;
+	return check_files(cfg, err, errlen);
 }
 
 /* ---- helpers for the client kinds ---- */

@@ -26,6 +26,18 @@
  * came back (echo-like servers); with length/delim framing it is the next
  * whole message (net/framing.h, the code the servers use).
  *
+ * File workload (streams, `files` set; servers/handler_file.c's protocol):
+ * a request is one name from the list ("NAME\n"; client i starts at name
+ * i mod n and cycles), its reply an 8-byte big-endian size then that many
+ * bytes. Before the run, ld_run() reads every name under file_root once for
+ * its size and CRC-32C (clients/crc32c.h); a name missing there refuses the
+ * run (-EINVAL, "--file: ..."). The reply's size must equal the local one
+ * (else mismatch at once) and the body's CRC, computed as it arrives, the
+ * local CRC (else mismatch; not checked with verify none). A size of 2^64-1
+ * (refused or not found by the server) counts as `notfound`. Either error
+ * ends the connection as every error does. Nothing is buffered beyond the
+ * worker's receive buffer. bytes_received counts bodies, not size headers.
+ *
  * Datagram protocols (UDP, Unix datagram): each client has one connected
  * socket; every datagram carries net/dgram.h's header. Closed loop: one
  * datagram, wait for its echo or the timeout. Open loop: datagrams at their
@@ -55,6 +67,8 @@
 #define LD_MAX_STREAM_MSG (16u << 20)
 #define LD_MAX_DGRAM 65507u
 #define LD_MAX_BATCH 256
+#define LD_FILES_MAX 4096            /* bytes of the file list and of the root */
+#define LD_FILE_NAME_MAX 4096        /* the server's limit on one name */
 
 enum ld_pattern {
 	LD_WHOLE,
@@ -67,7 +81,9 @@ enum ld_err {
 	LD_ERR_RESET,      /* ECONNRESET, EPIPE */
 	LD_ERR_TIMEOUT,    /* no connect or no (whole) reply within the timeout */
 	LD_ERR_SHORT,      /* peer closed with a reply outstanding or incomplete */
-	LD_ERR_MISMATCH,   /* a reply that is not what was sent (per verify mode) */
+	LD_ERR_MISMATCH,   /* a reply that is not what was sent (per verify mode);
+	                      files: wrong size or checksum */
+	LD_ERR_NOTFOUND,   /* files: the server answered "not found or refused" */
 	LD_ERR_OTHER,      /* anything else (EADDRNOTAVAIL, EMFILE, ...) */
 	LD_ERR__COUNT
 };
@@ -101,6 +117,15 @@ struct ld_config {
 	uint64_t seed;
 	size_t log_capacity;           /* app-boundary events kept; 0: no log */
 	atomic_int *cancel;            /* nonzero stops the run early; may be NULL */
+	/* Replies completed so far, for a live rate; may be NULL. Each worker
+	 * adds what it completed once per event-loop turn (relaxed), so the
+	 * value lags the truth by at most one turn: the events of one wait
+	 * plus the loop's 20 ms tick. Never reset by the engine. */
+	atomic_uint_fast64_t *live_replies;
+	/* File workload (streams only): names separated by commas (a name may
+	 * not hold a comma or a newline); "" for the echo workload. */
+	char files[LD_FILES_MAX];
+	char file_root[LD_FILES_MAX];  /* the client's copies; "" = "." */
 };
 
 /* Defaults: 1 client, 10 s, 64-byte messages, framing none, whole, echo. */

@@ -26,8 +26,19 @@
  * dead server is probed, not hammered. */
 #define LD_BACKOFF_NS 10000000ull
 
+/* One name of the file workload, as the client's copy under file_root is. */
+struct ld_file {
+	const char *name;                /* into ld_shared.file_names */
+	size_t len;
+	uint64_t size;
+	uint32_t crc;                    /* CRC-32C of the whole file */
+};
+
 struct ld_shared {
 	const struct ld_config *cfg;
+	struct ld_file *files;           /* NULL: the echo workload */
+	unsigned nfiles;
+	char *file_names;                /* cfg->files split at the commas */
 	uint64_t start_ns, end_ns;       /* end_ns: UINT64_MAX without a duration */
 	uint64_t timeout_ns, drain_ns;
 	unsigned nsrc;                   /* source addresses, 0: let the kernel pick */
@@ -73,6 +84,12 @@ struct ld_client {
 	struct net_buf out;        /* framed bytes not yet written */
 	struct net_buf expect;     /* the request's payloads, back to back */
 	struct net_deframer dfr;
+	/* files: the reply in progress */
+	const struct ld_file *file;
+	uint8_t hdr[8];
+	unsigned hdr_got;
+	uint64_t body_left;
+	uint32_t crc;
 	/* datagrams */
 	struct net_dgram_tracker trk;
 	uint64_t dsent;            /* datagrams sent: the next sequence number */
@@ -97,6 +114,7 @@ struct ld_worker {
 	/* counters, merged after join */
 	uint64_t requests, replies, err[LD_ERR__COUNT];
 	uint64_t bytes_sent, bytes_received, connects, incomplete, last_ns;
+	uint64_t live_pub;           /* replies already added to cfg->live_replies */
 	struct ld_udp udp;
 	struct hist hist;
 	struct ld_event *ev;
@@ -139,5 +157,18 @@ uint64_t ld_connect_slot(struct ld_worker *w, uint64_t when);
  * 0 connected, 1 in progress, or -errno (the socket is closed). */
 int ld_connect(struct ld_client *c, int type);
 void ld_latency(struct ld_client *c, uint64_t t0, uint64_t now);
+
+/* ld_file.c: the file workload. Load every name's size and CRC under
+ * file_root into sh (nothing to do without cfg->files); 0, or -errno with
+ * text naming --file/--file-root. ld_files_free releases what it set. */
+int ld_files_load(struct ld_shared *sh, char *err, size_t errlen);
+void ld_files_free(struct ld_shared *sh);
+/* Put the client's next request ("NAME\n") in c->out and reset its reply
+ * state; -ENOMEM. */
+int ld_file_request(struct ld_client *c);
+/* Account received reply bytes: 0 when more are due, 1 when the reply is
+ * complete and verified (all n bytes used), -1 with *kind set (mismatch,
+ * notfound) otherwise. Adds body bytes to the worker's bytes_received. */
+int ld_file_consume(struct ld_client *c, const uint8_t *p, size_t n, enum ld_err *kind);
 
 #endif

@@ -6,6 +6,7 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <string.h>
 
 static double us(uint64_t ns)
 {
@@ -40,6 +41,11 @@ void ld_result_print(const struct ld_config *cfg, const struct ld_result *r, FIL
 		net_addr_str(&cfg->target, target, sizeof(target)), net_proto_name(cfg->proto),
 		cfg->clients, r->threads, mode(cfg),
 		cfg->connect_per_request ? ", one connection per request" : "");
+	if (cfg->files[0])
+		fprintf(f, "files      %.200s%s from %s, checked by size%s\n", cfg->files,
+			strlen(cfg->files) > 200 ? "..." : "",
+			cfg->file_root[0] ? cfg->file_root : ".",
+			cfg->verify == PL_VERIFY_NONE ? "" : " and CRC-32C");
 	if (cfg->rate > 0)
 		fprintf(f, "rate       %.1f/s intended\n", cfg->rate);
 	fprintf(f, "duration   %.3f s\n", (double)r->elapsed_ns / 1e9);

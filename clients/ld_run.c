@@ -61,6 +61,18 @@ static void begin_stop(struct ld_worker *w, uint64_t now, bool drain)
 			w->ops->stop(&w->clients[i], now);
 }
 
+/* Add the replies completed since the last call to the caller's live
+ * counter: once per loop turn, not per reply, to keep the shared cache line
+ * cold. */
+static void publish(struct ld_worker *w)
+{
+	if (w->cfg->live_replies && w->replies != w->live_pub) {
+		atomic_fetch_add_explicit(w->cfg->live_replies, w->replies - w->live_pub,
+					  memory_order_relaxed);
+		w->live_pub = w->replies;
+	}
+}
+
 static void *worker_main(void *arg)
 {
 	struct ld_worker *w = arg;
@@ -105,9 +117,11 @@ static void *worker_main(void *arg)
 			if (c->st != LD_ST_DONE)
 				w->ops->timer(c, now);
 		}
+		publish(w);
 	}
 	for (unsigned i = 0; i < w->n; i++)
 		w->ops->finish(&w->clients[i]);
+	publish(w);
 	return NULL;
 }
 
@@ -309,8 +323,13 @@ int ld_run(const struct ld_config *cfg, struct ld_result *res, char *err, size_t
 	sh.start_ns = net_now_ns() + 2000000;
 	sh.end_ns = cfg->duration_ns ? sh.start_ns + cfg->duration_ns : UINT64_MAX;
 
+	if ((rc = ld_files_load(&sh, err, errlen)) < 0) {
+		ld_files_free(&sh);
+		return rc;
+	}
 	ws = calloc(nt, sizeof(*ws));
 	if (!ws) {
+		ld_files_free(&sh);
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
@@ -358,6 +377,7 @@ out:
 	for (unsigned t = 0; t < nt; t++)
 		worker_free(&ws[t]);
 	free(ws);
+	ld_files_free(&sh);
 	return rc;
 }
 

@@ -2,7 +2,8 @@
  * clients/ld_stream.c — one simulated client on a byte stream (TCP, Unix
  * stream): connect, write a request in its pattern, read the whole reply,
  * verify it, record the latency, repeat. See engine.h for the life cycle;
- * states are those of ld_int.h.
+ * states are those of ld_int.h. With a file list, the request and reply
+ * are ld_file.c's.
  */
 #include "clients/ld_int.h"
 
@@ -208,7 +209,11 @@ static void start_request(struct ld_client *c, uint64_t now)
 	net_buf_reset(&c->out);
 	net_buf_reset(&c->expect);
 	c->ncuts = 0;
-	for (unsigned i = 0; i < nmsg; i++) {
+	if (w->sh->files && ld_file_request(c) < 0) {   /* whole, one message */
+		fail(c, LD_ERR_OTHER, now);
+		return;
+	}
+	for (unsigned i = 0; i < nmsg && !w->sh->files; i++) {
 		size_t n = (size_t)pl_size_draw(&cfg->size, &c->rng, 1, LD_MAX_STREAM_MSG);
 		size_t before = net_buf_pending(&c->out);
 		uint8_t *p = net_buf_reserve(&c->expect, n);
@@ -248,10 +253,18 @@ static void replied(struct ld_client *c, uint64_t now)
 	ld_latency(c, c->t0, now);
 }
 
-/* Match received bytes against the request; -1 on a mismatch. */
-static int consume(struct ld_client *c, const uint8_t *p, size_t n, uint64_t now)
+/* Match received bytes against the request; -1 on a mismatch (or, for
+ * files, the error *kind says). */
+static int consume(struct ld_client *c, const uint8_t *p, size_t n, uint64_t now,
+		   enum ld_err *kind)
 {
 	const struct ld_config *cfg = c->w->cfg;
+	if (c->w->sh->files) {
+		int rc = ld_file_consume(c, p, n, kind);
+		if (rc == 1)
+			replied(c, now);
+		return rc < 0 ? -1 : 0;
+	}
 	if (cfg->framing.kind == NET_FRAMING_NONE) {
 		while (n > 0) {
 			if (c->nreplied == c->nmsg)
@@ -320,9 +333,11 @@ static void do_read(struct ld_client *c, uint64_t now)
 	}
 	ld_log(c, LD_EV_RECV, c->recv_off, (size_t)n, now);
 	c->recv_off += (size_t)n;
-	w->bytes_received += (size_t)n;
-	if (c->st != LD_ST_BUSY || consume(c, w->rbuf, (size_t)n, now) < 0) {
-		fail(c, LD_ERR_MISMATCH, now);
+	if (!w->sh->files)
+		w->bytes_received += (size_t)n;   /* files: bodies only, counted there */
+	enum ld_err kind = LD_ERR_MISMATCH;
+	if (c->st != LD_ST_BUSY || consume(c, w->rbuf, (size_t)n, now, &kind) < 0) {
+		fail(c, kind, now);
 		return;
 	}
 	w->last_ns = now;

@@ -62,6 +62,12 @@ static void help(FILE *f)
 		"  --connect-rate R       at most R connects/s in total\n"
 		"  --timeout D            connect and reply timeout (default 5s)\n"
 		"  --verify V             echo (default), upper (the seeds' server), none\n"
+		"  --file NAME            fetch files from `serve --handler file` instead of\n"
+		"                         echoing: repeat or give a comma list; the clients\n"
+		"                         cycle through them; each reply is checked against\n"
+		"                         the copy under --file-root (size, CRC-32C; --verify\n"
+		"                         none: size only); a refused name counts `notfound`\n"
+		"  --file-root DIR        where the client's copies of the files are (default .)\n"
 		"  --batch N              datagrams per sendmmsg/recvmmsg (default 32)\n"
 		"  --threads T            worker threads (default: one per CPU)\n"
 		"  --sources N            spread over source addresses 127.0.0.2.. (default:\n"
@@ -78,7 +84,7 @@ enum {
 	OPT_TARGET = 256, OPT_PROTO, OPT_CLIENTS, OPT_DURATION, OPT_REQUESTS, OPT_RATE,
 	OPT_FLOOD, OPT_SIZE, OPT_FRAMING, OPT_PATTERN, OPT_NODELAY, OPT_CORK, OPT_THINK,
 	OPT_CPR, OPT_CRATE, OPT_TIMEOUT, OPT_VERIFY, OPT_BATCH, OPT_THREADS, OPT_SOURCES,
-	OPT_SEED, OPT_APPLOG, OPT_REMOTE, OPT_JSON,
+	OPT_SEED, OPT_APPLOG, OPT_REMOTE, OPT_JSON, OPT_FILE, OPT_FILE_ROOT,
 };
 
 static const struct option opts[] = {
@@ -106,6 +112,8 @@ static const struct option opts[] = {
 	{"app-log", required_argument, NULL, OPT_APPLOG},
 	{"allow-remote", no_argument, NULL, OPT_REMOTE},
 	{"json", no_argument, NULL, OPT_JSON},
+	{"file", required_argument, NULL, OPT_FILE},
+	{"file-root", required_argument, NULL, OPT_FILE_ROOT},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -152,6 +160,25 @@ static int pattern_arg(struct ld_config *cfg, const char *s)
 	if (cli_uint(VERB, "--pattern", s, 1, LD_MAX_PATTERN, &n) < 0)
 		return -1;
 	cfg->pattern_n = (unsigned)n;
+	return 0;
+}
+
+/* --file NAME[,NAME...]: appended to the list, comma-separated. */
+static int file_arg(struct ld_config *cfg, const char *s)
+{
+	size_t have = strlen(cfg->files), add = strlen(s);
+	if (add == 0) {
+		fprintf(stderr, "socklab load: --file: expected a file name\n");
+		return -1;
+	}
+	if (have + (have > 0) + add >= sizeof(cfg->files)) {
+		fprintf(stderr, "socklab load: --file: the names add up to more than %zu bytes\n",
+			sizeof(cfg->files) - 1);
+		return -1;
+	}
+	if (have)
+		cfg->files[have++] = ',';
+	memcpy(cfg->files + have, s, add + 1);
 	return 0;
 }
 
@@ -236,6 +263,15 @@ static int one(struct load_opts *o, int c, const char *arg)
 	case OPT_APPLOG: o->app_log = arg; cfg->log_capacity = 1u << 20; return 0;
 	case OPT_REMOTE: o->allow_remote = true; return 0;
 	case OPT_JSON: o->json = true; return 0;
+	case OPT_FILE: return file_arg(cfg, arg);
+	case OPT_FILE_ROOT:
+		if (!arg[0] || strlen(arg) >= sizeof(cfg->file_root)) {
+			fprintf(stderr, "socklab load: --file-root: expected a directory of at most "
+				"%zu bytes\n", sizeof(cfg->file_root) - 1);
+			return -1;
+		}
+		memcpy(cfg->file_root, arg, strlen(arg) + 1);
+		return 0;
 	}
 	return -1;
 }

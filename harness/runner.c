@@ -43,9 +43,15 @@ struct progress {
 	bool on, quit;
 	char label[512];
 	uint64_t start_ns, total_ns;
+	/* Replies so far, added to by the engine's workers (ld_config's
+	 * live_replies); the rate is its change since the last redraw. */
+	atomic_uint_fast64_t replies;
+	uint64_t last_replies, last_ns;
 };
 
-/* On a terminal: one live line per case, redrawn a few times a second. */
+/* On a terminal: one live line per case, redrawn a few times a second,
+ * with the reply rate over the last redraw interval (the engine publishes
+ * its counts once per event-loop turn, so up to ~20 ms of replies lag). */
 static void *progress_main(void *arg)
 {
 	struct progress *p = arg;
@@ -60,10 +66,17 @@ static void *progress_main(void *arg)
 		}
 		pthread_cond_timedwait(&p->cond, &p->lock, &ts);
 		if (p->on && !p->quit) {
-			double el = (double)(net_now_ns() - p->start_ns) / 1e9;
+			uint64_t now = net_now_ns();
+			uint64_t n = atomic_load_explicit(&p->replies, memory_order_relaxed);
+			double el = (double)(now - p->start_ns) / 1e9;
+			double rate = now > p->last_ns
+				? (double)(n - p->last_replies) * 1e9 / (double)(now - p->last_ns) : 0;
+			p->last_replies = n;
+			p->last_ns = now;
 			fprintf(p->o->progress, "\r\033[K%s  %.1fs", p->label, el);
 			if (p->total_ns)
 				fprintf(p->o->progress, "/%.1fs", (double)p->total_ns / 1e9);
+			fprintf(p->o->progress, "  %.0f req/s", rate);
 			fflush(p->o->progress);
 		}
 	}
@@ -79,6 +92,8 @@ static void progress_begin(struct progress *p, const char *label, uint64_t total
 	snprintf(p->label, sizeof(p->label), "%s", label);
 	p->start_ns = net_now_ns();
 	p->total_ns = total_ns;
+	p->last_ns = p->start_ns;
+	p->last_replies = atomic_load_explicit(&p->replies, memory_order_relaxed);
 	p->on = p->o->tty;
 	pthread_mutex_unlock(&p->lock);
 	if (!p->o->tty)
@@ -215,7 +230,7 @@ static int store_server(struct db *db, int64_t id, const struct child *srv)
 
 /* Parse the case's load argv and run it. -ECANCELED if interrupted before. */
 static int load_phase(const struct scn *s, const struct scn_case *c, const char *target,
-		      enum scn_phase phase, const struct run_opts *o,
+		      enum scn_phase phase, const struct run_opts *o, atomic_uint_fast64_t *live,
 		      struct ld_config *cfg, struct ld_result *res, char *err, size_t errlen)
 {
 	char **argv = NULL;
@@ -232,11 +247,14 @@ static int load_phase(const struct scn *s, const struct scn_case *c, const char 
 	if (rc < 0)
 		return rc;
 	cfg->cancel = o->cancel;
+	cfg->live_replies = live;
 	if (atomic_load(o->cancel))
 		return -ECANCELED;
 	rc = ld_run(cfg, res, err, errlen);
 	if (rc == 0 && res->unreachable) {
-		snprintf(err, errlen, "target %s refused every client", target);
+		/* With a `target:` scenario the address comes from the case. */
+		const char *addr = target ? target : scn_case_get(c, "target.address");
+		snprintf(err, errlen, "target %s refused every client", addr ? addr : "?");
 		ld_result_free(res);
 		return -ECONNREFUSED;
 	}
@@ -279,12 +297,14 @@ static void run_case(const struct scn *s, struct case_out *co, struct db *db, in
 	}
 	progress_begin(pg, label, s->warmup_ns + phase_ns(co->c));
 	if (rc == 0 && s->warmup_ns) {
-		rc = load_phase(s, co->c, target, SCN_PHASE_WARMUP, o, &cfg, &res, err, sizeof(err));
+		rc = load_phase(s, co->c, target, SCN_PHASE_WARMUP, o, &pg->replies, &cfg, &res,
+				err, sizeof(err));
 		if (rc == 0)
 			ld_result_free(&res);
 	}
 	if (rc == 0) {
-		rc = load_phase(s, co->c, target, SCN_PHASE_MEASURE, o, &cfg, &res, err, sizeof(err));
+		rc = load_phase(s, co->c, target, SCN_PHASE_MEASURE, o, &pg->replies, &cfg, &res,
+				err, sizeof(err));
 		measured = rc == 0;
 	}
 	if (s->has_server) {
@@ -354,9 +374,9 @@ static void summary_json(const struct scn *s, const struct case_out *cs, size_t 
 	fprintf(f, "{\"run_id\":%" PRId64 ",\"status\":\"%s\",\"db\":", run_id, db_status_name(st));
 	char *q = NULL;
 	struct db_param p = {"db", o->db_path};
-	/* db_params_json escapes; take the value out of {"db":"..."}. */
+	/* db_params_json escapes; take the quoted value out of {"db":"..."}. */
 	if (db_params_json(&p, 1, &q) == 0 && strlen(q) > 7) {
-		fprintf(f, "%.*s", (int)strlen(q) - 6, q + 5);
+		fprintf(f, "%.*s", (int)strlen(q) - 7, q + 6);
 	} else {
 		fprintf(f, "null");
 	}

@@ -71,6 +71,21 @@ static int check_size_dist(const char *v, char *msg, size_t len)
 	return pl_size_parse(&ps, v, LD_MAX_STREAM_MSG, msg, len) < 0 ? -EINVAL : 0;
 }
 
+/* clients.file: NAME or NAME,NAME,... — no empty names, no newlines. */
+static int check_file_list(const char *v, char *msg, size_t len)
+{
+	size_t n = strlen(v);
+	if (n == 0 || v[0] == ',' || v[n - 1] == ',' || strstr(v, ",,") || strpbrk(v, "\r\n")) {
+		snprintf(msg, len, "expected a file name or a comma list of names, got '%.64s'", v);
+		return -EINVAL;
+	}
+	if (n >= LD_FILES_MAX) {
+		snprintf(msg, len, "the names add up to more than %d bytes", LD_FILES_MAX - 1);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 /* clients.pattern: whole, split:K, burst:N. */
 static int check_pattern(const char *v, char *msg, size_t len)
 {
@@ -184,6 +199,15 @@ const struct scn_key scn_schema[] = {
 	 "10ms", NULL},
 	{"clients.connect_per_request", SCN_T_BOOL, NULL, NOLIMIT, "false",
 	 "open a new connection for every request", "load --connect-per-request", "true", NULL},
+	{"clients.file", SCN_T_STRING, NULL, NOLIMIT, NULL,
+	 "fetch files from a `handler: file` server instead of echoing: one name or a comma "
+	 "list the clients cycle through; every reply is checked (size and CRC-32C) against "
+	 "the copy under clients.file_root; a name the server refuses counts as errors.notfound",
+	 "load --file", "1k.txt,64k.txt", check_file_list},
+	{"clients.file_root", SCN_T_STRING, NULL, NOLIMIT, ".",
+	 "directory holding the client's copies of clients.file (relative: to the directory "
+	 "`socklab run` was started in, as server.root is)", "load --file-root",
+	 "scenarios/files", check_nonempty},
 	{"clients.threads", SCN_T_INT, NULL, 1, 1024, NULL,
 	 "client engine threads (default: socklab load's choice)", "load --threads", "4", NULL},
 

@@ -59,6 +59,25 @@ static void put_size(struct srv_conn *c, uint64_t v)
 	srv_conn_write(c, h, sizeof(h));
 }
 
+/* Read the file's next chunk into the output; 0 or -errno. */
+static int read_chunk(struct srv_conn *c, struct file_state *st)
+{
+	size_t want = st->left < FILE_CHUNK ? (size_t)st->left : FILE_CHUNK;
+	if (want == 0)
+		return 0;
+	uint8_t *dst = net_buf_reserve(&c->out, want);
+	if (!dst)
+		return -ENOMEM;
+	ssize_t r = read(st->fd, dst, want);
+	if (r < 0)
+		return -errno;
+	if (r == 0)            /* the file shrank under us */
+		return -EIO;
+	c->out.len += (size_t)r;
+	st->left -= (uint64_t)r;
+	return 0;
+}
+
 /*
  * Start the next requested file, if a whole name has arrived. Names that
  * are refused are answered at once and the next buffered name is tried, so
@@ -96,7 +115,10 @@ static int next_file(struct srv_conn *c, struct file_state *st)
 		st->left = (uint64_t)sb.st_size;
 		put_size(c, st->left);
 		c->want_more = true;
-		return 0;
+		/* The first chunk leaves in the same write as the size: a size
+		 * written alone is a small segment Nagle makes the rest of a
+		 * small file wait behind until the client's delayed ACK (40 ms). */
+		return read_chunk(c, st);
 	}
 }
 
@@ -132,19 +154,9 @@ static int file_more(struct srv_conn *c)
 		return 0;
 	}
 	if (st->left > 0) {
-		size_t want = st->left < FILE_CHUNK ? (size_t)st->left : FILE_CHUNK;
-		uint8_t *dst = net_buf_reserve(&c->out, want);
-		if (!dst)
-			return -ENOMEM;
-		ssize_t r = read(st->fd, dst, want);
-		if (r < 0)
-			return -errno;
-		if (r == 0)            /* the file shrank under us */
-			return -EIO;
-		c->out.len += (size_t)r;
-		st->left -= (uint64_t)r;
-		if (st->left > 0)
-			return 0;
+		int rc = read_chunk(c, st);
+		if (rc < 0 || st->left > 0)
+			return rc;
 	}
 	close(st->fd);
 	st->fd = -1;
