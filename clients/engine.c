@@ -248,6 +248,19 @@ void ld_done(struct ld_client *c)
 	c->w->active--;
 }
 
+void ld_fail(struct ld_client *c, enum ld_err kind, uint64_t now)
+{
+	ld_error(c, kind);
+	net_timer_cancel(&c->w->poller, &c->timer);
+	ld_close(c);
+	if (c->w->stopping) {
+		ld_done(c);
+		return;
+	}
+	c->st = LD_ST_BACKOFF;
+	ld_arm(c, now + LD_BACKOFF_NS);
+}
+
 unsigned ld_claim(struct ld_client *c, unsigned want)
 {
 	struct ld_worker *w = c->w;

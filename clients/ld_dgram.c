@@ -23,19 +23,6 @@ static unsigned batch(const struct ld_client *c)
 	return c->w->cfg->batch ? c->w->cfg->batch : 32;
 }
 
-static void fail(struct ld_client *c, enum ld_err kind, uint64_t now)
-{
-	ld_error(c, kind);
-	net_timer_cancel(&c->w->poller, &c->timer);
-	ld_close(c);
-	if (c->w->stopping) {
-		ld_done(c);
-		return;
-	}
-	c->st = LD_ST_BACKOFF;
-	ld_arm(c, now + LD_BACKOFF_NS);
-}
-
 /* No more to send for this client: wait a while for replies in flight. */
 static void drain(struct ld_client *c, uint64_t now)
 {
@@ -74,7 +61,7 @@ static int send_batch(struct ld_client *c, unsigned k, uint64_t now)
 		 * UDP says ENOBUFS) is not an error: try again later. */
 		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS || errno == EINTR)
 			return 0;
-		fail(c, ld_errno_kind(errno), now);
+		ld_fail(c, ld_errno_kind(errno), now);
 		return -1;
 	}
 	for (int i = 0; i < m; i++) {
@@ -178,7 +165,7 @@ static void do_connect(struct ld_client *c, uint64_t now)
 	}
 	int rc = ld_connect(c, SOCK_DGRAM);
 	if (rc < 0) {
-		fail(c, ld_errno_kind(-rc), now);
+		ld_fail(c, ld_errno_kind(-rc), now);
 		return;
 	}
 	w->connects++;
@@ -189,7 +176,7 @@ static void do_connect(struct ld_client *c, uint64_t now)
 	}
 	ld_log(c, LD_EV_CONNECT, 0, 0, now);
 	if (ld_want(c, cfg->flood ? EPOLLIN | EPOLLOUT : EPOLLIN) < 0) {
-		fail(c, LD_ERR_OTHER, now);
+		ld_fail(c, LD_ERR_OTHER, now);
 		return;
 	}
 	c->st = LD_ST_IDLE;
@@ -253,7 +240,7 @@ static void do_read(struct ld_client *c, uint64_t now)
 			return;
 		/* ECONNREFUSED here is the ICMP port unreachable of an earlier
 		 * datagram, reported on the connected socket. */
-		fail(c, ld_errno_kind(errno), now);
+		ld_fail(c, ld_errno_kind(errno), now);
 		return;
 	}
 	int fd = c->fd;

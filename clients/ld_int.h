@@ -148,6 +148,9 @@ int ld_want(struct ld_client *c, uint32_t events);
 void ld_arm(struct ld_client *c, uint64_t when);
 void ld_close(struct ld_client *c);
 void ld_done(struct ld_client *c);
+/* Count an error, close the connection, and try again after a back-off
+ * (or finish, once the run is stopping). */
+void ld_fail(struct ld_client *c, enum ld_err kind, uint64_t now);
 /* Up to want requests under cfg->requests (all of them without a limit),
  * none once stopping. */
 unsigned ld_claim(struct ld_client *c, unsigned want);

@@ -23,20 +23,6 @@ static bool open_loop(const struct ld_client *c)
 	return c->w->cfg->rate > 0;
 }
 
-/* An error ends the connection; the client tries again after a back-off. */
-static void fail(struct ld_client *c, enum ld_err kind, uint64_t now)
-{
-	ld_error(c, kind);
-	net_timer_cancel(&c->w->poller, &c->timer);
-	ld_close(c);
-	if (c->w->stopping) {
-		ld_done(c);
-		return;
-	}
-	c->st = LD_ST_BACKOFF;
-	ld_arm(c, now + LD_BACKOFF_NS);
-}
-
 /* Decide when the next request goes, and get there. */
 static void next_request(struct ld_client *c, uint64_t now)
 {
@@ -102,7 +88,7 @@ static void do_connect(struct ld_client *c, uint64_t now)
 	} else if (rc == 1) {
 		c->st = LD_ST_CONNECTING;
 		if (ld_want(c, EPOLLOUT) < 0) {
-			fail(c, LD_ERR_OTHER, now);
+			ld_fail(c, LD_ERR_OTHER, now);
 			return;
 		}
 		ld_arm(c, now + c->w->sh->timeout_ns);
@@ -111,7 +97,7 @@ static void do_connect(struct ld_client *c, uint64_t now)
 		c->st = LD_ST_BACKOFF;
 		ld_arm(c, now + LD_BACKOFF_NS);
 	} else {
-		fail(c, ld_errno_kind(-rc), now);
+		ld_fail(c, ld_errno_kind(-rc), now);
 	}
 }
 
@@ -122,12 +108,12 @@ static void finish_connect(struct ld_client *c, uint64_t now)
 	if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &e, &len) < 0)
 		e = errno;
 	if (e) {
-		fail(c, ld_errno_kind(e), now);
+		ld_fail(c, ld_errno_kind(e), now);
 		return;
 	}
 	net_timer_cancel(&c->w->poller, &c->timer);
 	if (ld_want(c, EPOLLIN) < 0) {
-		fail(c, LD_ERR_OTHER, now);
+		ld_fail(c, LD_ERR_OTHER, now);
 		return;
 	}
 	connected(c, now);
@@ -151,10 +137,10 @@ static void do_write(struct ld_client *c, uint64_t now)
 				continue;
 			if (errno == EAGAIN || errno == EWOULDBLOCK) {
 				if (ld_want(c, EPOLLIN | EPOLLOUT) < 0)
-					fail(c, LD_ERR_OTHER, now);
+					ld_fail(c, LD_ERR_OTHER, now);
 				return;
 			}
-			fail(c, ld_errno_kind(errno), now);
+			ld_fail(c, ld_errno_kind(errno), now);
 			return;
 		}
 		ld_log(c, LD_EV_SEND, c->sent_off, (size_t)n, now);
@@ -169,7 +155,7 @@ static void do_write(struct ld_client *c, uint64_t now)
 	}
 	w->last_ns = now;
 	if (set_cork(c, false) < 0 || ld_want(c, EPOLLIN) < 0) {
-		fail(c, LD_ERR_OTHER, now);
+		ld_fail(c, LD_ERR_OTHER, now);
 		return;
 	}
 	if (c->nreplied == c->nmsg)
@@ -210,7 +196,7 @@ static void start_request(struct ld_client *c, uint64_t now)
 	net_buf_reset(&c->expect);
 	c->ncuts = 0;
 	if (w->sh->files && ld_file_request(c) < 0) {   /* whole, one message */
-		fail(c, LD_ERR_OTHER, now);
+		ld_fail(c, LD_ERR_OTHER, now);
 		return;
 	}
 	for (unsigned i = 0; i < nmsg && !w->sh->files; i++) {
@@ -218,14 +204,14 @@ static void start_request(struct ld_client *c, uint64_t now)
 		size_t before = net_buf_pending(&c->out);
 		uint8_t *p = net_buf_reserve(&c->expect, n);
 		if (!p) {
-			fail(c, LD_ERR_OTHER, now);
+			ld_fail(c, LD_ERR_OTHER, now);
 			return;
 		}
 		pl_fill(p, n, c->id, c->seq++, avoid);
 		c->expect.len += n;
 		c->lens[i] = n;
 		if (net_framing_encode(&cfg->framing, &c->out, p, n) < 0) {
-			fail(c, LD_ERR_OTHER, now);
+			ld_fail(c, LD_ERR_OTHER, now);
 			return;
 		}
 		if (cfg->pattern == LD_BURST)
@@ -240,7 +226,7 @@ static void start_request(struct ld_client *c, uint64_t now)
 	c->st = LD_ST_BUSY;
 	ld_arm(c, now + w->sh->timeout_ns);
 	if (set_cork(c, true) < 0) {
-		fail(c, LD_ERR_OTHER, now);
+		ld_fail(c, LD_ERR_OTHER, now);
 		return;
 	}
 	do_write(c, now);
@@ -316,12 +302,12 @@ static void do_read(struct ld_client *c, uint64_t now)
 	if (n < 0) {
 		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
 			return;
-		fail(c, ld_errno_kind(errno), now);
+		ld_fail(c, ld_errno_kind(errno), now);
 		return;
 	}
 	if (n == 0) {
 		if (c->st == LD_ST_BUSY) {
-			fail(c, LD_ERR_SHORT, now);
+			ld_fail(c, LD_ERR_SHORT, now);
 			return;
 		}
 		/* The server closed an idle connection: reconnect, no error. */
@@ -337,7 +323,7 @@ static void do_read(struct ld_client *c, uint64_t now)
 		w->bytes_received += (size_t)n;   /* files: bodies only, counted there */
 	enum ld_err kind = LD_ERR_MISMATCH;
 	if (c->st != LD_ST_BUSY || consume(c, w->rbuf, (size_t)n, now, &kind) < 0) {
-		fail(c, kind, now);
+		ld_fail(c, kind, now);
 		return;
 	}
 	w->last_ns = now;
@@ -385,7 +371,7 @@ static void s_timer(struct ld_client *c, uint64_t now)
 		break;
 	case LD_ST_CONNECTING:
 	case LD_ST_BUSY:
-		fail(c, LD_ERR_TIMEOUT, now);
+		ld_fail(c, LD_ERR_TIMEOUT, now);
 		break;
 	default:
 		break;
