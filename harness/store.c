@@ -73,7 +73,7 @@ int db_fail(struct db *db, int rc, const char *what)
 	return db_rc_errno(db->sql, rc);
 }
 
-static int db_invalid(struct db *db, const char *what)
+int db_invalid(struct db *db, const char *what)
 {
 	snprintf(db->err, sizeof db->err, "%s", what);
 	return -EINVAL;
@@ -107,11 +107,8 @@ int db_schema_version(void)
 
 /* ---- cached statements ---- */
 
-/* Accumulates binds so a failure is checked once, keeping the first code. */
-struct bind {
-	sqlite3_stmt *st;
-	int rc;
-};
+/* struct bind (store_int.h) accumulates binds so a failure is checked
+ * once, keeping the first code. */
 
 static void b_int(struct bind *b, int i, int64_t v)
 {
@@ -136,6 +133,8 @@ static void b_text(struct bind *b, int i, const char *s)
 
 static int stmt_get(struct db *db, enum db_stmt_id id, struct bind *b)
 {
+	b->st = NULL;
+	b->rc = SQLITE_MISUSE;   /* until prepared: running it is an error */
 	if (!db->st[id]) {
 		int rc = sqlite3_prepare_v3(db->sql, db_stmt_sql(id), -1,
 					    SQLITE_PREPARE_PERSISTENT, &db->st[id], NULL);
@@ -164,6 +163,32 @@ static int stmt_run(struct db *db, struct bind *b, const char *what)
 	(void)sqlite3_reset(b->st);
 	(void)sqlite3_clear_bindings(b->st);
 	return ret;
+}
+
+int db_stmt_get(struct db *db, enum db_stmt_id id, struct bind *b)
+{
+	return stmt_get(db, id, b);
+}
+
+int db_stmt_run(struct db *db, struct bind *b, const char *what)
+{
+	return stmt_run(db, b, what);
+}
+
+void db_bind_int(struct bind *b, int i, int64_t v)
+{
+	b_int(b, i, v);
+}
+
+void db_bind_text(struct bind *b, int i, const char *s)
+{
+	b_text(b, i, s);
+}
+
+void db_bind_null(struct bind *b, int i)
+{
+	if (b->rc == SQLITE_OK)
+		b->rc = sqlite3_bind_null(b->st, i);
 }
 
 static int exec_id(struct db *db, enum db_stmt_id id, const char *what)
@@ -218,6 +243,11 @@ static int batch_open(struct db *db)
 	if (rc == 0)
 		db->implicit = true;
 	return rc;
+}
+
+int db_batch_open(struct db *db)
+{
+	return batch_open(db);
 }
 
 static int batch_close(struct db *db)

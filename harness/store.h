@@ -11,11 +11,12 @@
  * carries a version; db_open applies the migrations the file lacks, each in
  * its own transaction, and refuses a file newer than this build.
  *
- * Batching: the writes of a case's results (metrics, buckets, thresholds)
- * made outside an explicit db_tx_begin open one implicit transaction, which
- * db_case_end (or db_run_end, db_tx_commit, db_close) commits. Begin and end
- * of runs and cases are committed at once when no transaction is open, so a
- * run stopped half-way shows its finished and partial cases.
+ * Batching: the writes of a case's results (metrics, buckets, thresholds,
+ * capture rows) made outside an explicit db_tx_begin open one implicit
+ * transaction, which db_case_end (or db_run_end, db_tx_commit, db_close)
+ * commits. Begin and end of runs and cases are committed at once when no
+ * transaction is open, so a run stopped half-way shows its finished and
+ * partial cases.
  *
  * Threads and processes: a struct db is used by one thread at a time. Any
  * number of processes may open the same file. After fork() the child must
@@ -204,6 +205,75 @@ int db_case_hist(struct db *db, int64_t case_id, const char *name,
  */
 int db_case_threshold(struct db *db, int64_t case_id, const char *expr,
 		      bool passed, double observed);
+
+/* ---- capture (schema version 2; harness/store_capture.c) ---- */
+
+/* How a case's capture went: cases.capture_status. */
+enum db_capture_status {
+	DB_CAP_OK,            /* captured */
+	DB_CAP_UNAVAILABLE,   /* could not start (permission, interface, Unix socket) */
+	DB_CAP_ERROR,         /* started, then failed; what it saw is kept */
+};
+/* "ok", "unavailable", "error"; NULL if out of range. */
+const char *db_capture_status_name(enum db_capture_status s);
+
+/*
+ * A case's capture status and self-check. Integers below 0 are "not known"
+ * and stored as NULL (e.g. the MTU of an interface that does not exist, the
+ * packet counts of a capture that never started); NULL strings likewise.
+ */
+struct db_capture {
+	enum db_capture_status status;
+	const char *reason;           /* why not ok; NULL when ok */
+	const char *iface, *filter, *pcap_path;
+	const char *start_utc;        /* when the capture started (the zero of t_ns) */
+	int64_t snaplen, buffer_bytes;
+	int immediate;                /* 1, 0, or < 0 unknown */
+	int link_type;                /* DLT_ value */
+	int64_t mtu;
+	int tso, gso, gro;            /* 1 on, 0 off */
+	int64_t received, dropped, if_dropped;   /* pcap_stats */
+	int64_t captured, malformed;  /* frames the capture read; of them unparseable */
+	int64_t segments_seen, segments_stored;
+	int segments_capped;          /* 1: more segments than stored */
+};
+/*
+ * Set the case's capture_status/capture_error and its capture_info row
+ * (replacing an earlier one). In the case's batch.
+ */
+int db_case_capture(struct db *db, int64_t case_id, const struct db_capture *c);
+
+/* One direction of a flow: the counters of flows.h's struct cap_dir. */
+struct db_flow_dir {
+	int64_t packets, bytes, segments, payload_bytes, retrans, retrans_bytes, truncated;
+};
+
+/* One conversation, oriented client -> server (the server owns the case's port). */
+struct db_flow {
+	int64_t idx;                  /* first-seen order in the capture, 0-based */
+	const char *proto;            /* "tcp" or "udp" */
+	int ipver;
+	const char *client_addr, *server_addr;   /* without port: "127.0.0.1", "::1" */
+	unsigned client_port, server_port;
+	unsigned reuse;               /* earlier flows on this 5-tuple in the case */
+	int64_t first_ns, last_ns;    /* from the capture's start */
+	struct db_flow_dir c2s, s2c;
+};
+/* Insert a flow of case_id; *flow_id gets its id. -EINVAL for a flow given
+ * twice (same idx or 5-tuple and reuse). In the case's batch. */
+int db_capture_flow(struct db *db, int64_t case_id, const struct db_flow *f, int64_t *flow_id);
+
+/* One TCP packet with payload or SYN/FIN/RST, or one UDP datagram. */
+struct db_segment {
+	int dir;                      /* 0 client->server, 1 server->client */
+	int64_t t_ns;                 /* from the capture's start */
+	int64_t rel_seq, rel_ack;     /* TCP, relative to each side's ISN; < 0: NULL (UDP) */
+	uint32_t len;                 /* payload bytes per the headers */
+	int flags;                    /* TCP flag bits; < 0: NULL (UDP) */
+	bool retrans, offload;
+};
+/* Insert n segments of flow_id, in order. In the case's batch. */
+int db_capture_segments(struct db *db, int64_t flow_id, const struct db_segment *s, size_t n);
 
 /* ---- helpers (exposed for tests and reports) ---- */
 

@@ -31,6 +31,10 @@ enum db_stmt_id {
 	ST_HIST_CLEAR,
 	ST_BUCKET,
 	ST_THRESHOLD,
+	ST_CASE_CAPTURE,
+	ST_CAPTURE_INFO,
+	ST_FLOW_INSERT,
+	ST_SEGMENT_INSERT,
 	ST__COUNT
 };
 
@@ -41,6 +45,25 @@ struct db {
 	bool implicit;         /* an implicit batch is open */
 	char err[512];
 };
+
+/* Binding a cached statement: binds accumulate, the first failure is kept
+ * in rc and reported when the statement runs. */
+struct bind {
+	sqlite3_stmt *st;
+	int rc;
+};
+
+/* For the store's other files (store_capture.c): the cached statement id
+ * ready to bind; run it (step, reset, clear bindings); the implicit batch. */
+int db_stmt_get(struct db *db, enum db_stmt_id id, struct bind *b);
+int db_stmt_run(struct db *db, struct bind *b, const char *what);
+int db_batch_open(struct db *db);
+/* Bind helpers as in store.c: an integer; NULL text binds NULL. */
+void db_bind_int(struct bind *b, int i, int64_t v);
+void db_bind_text(struct bind *b, int i, const char *s);
+void db_bind_null(struct bind *b, int i);
+/* db->err = what; returns -EINVAL. */
+int db_invalid(struct db *db, const char *what);
 
 /* Set db->err to "what: sqlite's message" and return rc as a negative errno. */
 int db_fail(struct db *db, int rc, const char *what);

@@ -5,9 +5,9 @@
  * Migration N takes a file from schema version N-1 to N; db_open applies
  * the missing ones in order, each in one transaction, and records each in
  * schema_version. A migration is never edited once released: a change is a
- * new migration appended to the list. Migration 2 will add the capture
- * tables (flows, segments, app_events, udp_accounting, capture_info) hanging
- * off cases(id); see docs/store.md, "Plan for migration 2".
+ * new migration appended to the list. Migration 2 adds the capture tables
+ * (capture_info, flows, segments) hanging off cases(id); the app-boundary
+ * and UDP accounting tables are planned for migration 3 (docs/store.md).
  *
  * Statuses are checked in C (db_status_name), not by CHECK constraints, so
  * that a new status never needs a table rebuild.
@@ -140,8 +140,123 @@ static const char migration_1[] =
 	"  WINDOW w AS (PARTITION BY h.case_id, h.name ORDER BY h.value\n"
 	"               ROWS UNBOUNDED PRECEDING);\n";
 
+/*
+ * Version 2: live capture. Per case its status and self-check, its
+ * conversations and their TCP segments / UDP datagrams. Times are integer
+ * nanoseconds from the capture's start. case_summary is re-created with its
+ * version-1 columns in the same order and capture_status appended.
+ */
+static const char migration_2[] =
+	"ALTER TABLE cases ADD COLUMN capture_status TEXT;\n"
+	"ALTER TABLE cases ADD COLUMN capture_error TEXT;\n"
+
+	"CREATE TABLE capture_info (\n"
+	"  case_id         INTEGER PRIMARY KEY REFERENCES cases(id) ON DELETE CASCADE,\n"
+	"  iface           TEXT,\n"
+	"  filter          TEXT,\n"
+	"  snaplen         INTEGER,\n"
+	"  buffer_bytes    INTEGER,\n"
+	"  immediate       INTEGER,\n"
+	"  link_type       INTEGER,\n"
+	"  mtu             INTEGER,\n"
+	"  tso             INTEGER,\n"
+	"  gso             INTEGER,\n"
+	"  gro             INTEGER,\n"
+	"  pkts_received   INTEGER,\n"
+	"  pkts_dropped    INTEGER,\n"
+	"  pkts_if_dropped INTEGER,\n"
+	"  pkts_captured   INTEGER,\n"
+	"  pkts_malformed  INTEGER,\n"
+	"  segments_seen   INTEGER,\n"
+	"  segments_stored INTEGER,\n"
+	"  segments_capped INTEGER,\n"
+	"  pcap_path       TEXT,\n"
+	"  start_utc       TEXT\n"
+	");\n"
+
+#define DIRCOLS(d) \
+	"  " d "_packets       INTEGER NOT NULL DEFAULT 0,\n" \
+	"  " d "_bytes         INTEGER NOT NULL DEFAULT 0,\n" \
+	"  " d "_segments      INTEGER NOT NULL DEFAULT 0,\n" \
+	"  " d "_payload_bytes INTEGER NOT NULL DEFAULT 0,\n" \
+	"  " d "_retrans       INTEGER NOT NULL DEFAULT 0,\n" \
+	"  " d "_retrans_bytes INTEGER NOT NULL DEFAULT 0,\n" \
+	"  " d "_truncated     INTEGER NOT NULL DEFAULT 0,\n"
+	"CREATE TABLE flows (\n"
+	"  id          INTEGER PRIMARY KEY,\n"
+	"  case_id     INTEGER NOT NULL REFERENCES cases(id) ON DELETE CASCADE,\n"
+	"  idx         INTEGER NOT NULL,\n"
+	"  proto       TEXT NOT NULL,\n"
+	"  ipver       INTEGER NOT NULL,\n"
+	"  client_addr TEXT NOT NULL,\n"
+	"  client_port INTEGER NOT NULL,\n"
+	"  server_addr TEXT NOT NULL,\n"
+	"  server_port INTEGER NOT NULL,\n"
+	"  reuse       INTEGER NOT NULL DEFAULT 0,\n"
+	"  first_ns    INTEGER,\n"
+	"  last_ns     INTEGER,\n"
+	DIRCOLS("c2s")
+	DIRCOLS("s2c")
+	"  UNIQUE (case_id, idx),\n"
+	"  UNIQUE (case_id, proto, client_addr, client_port, server_addr, server_port, reuse)\n"
+	");\n"
+#undef DIRCOLS
+
+	"CREATE TABLE segments (\n"
+	"  flow_id INTEGER NOT NULL REFERENCES flows(id) ON DELETE CASCADE,\n"
+	"  dir     TEXT NOT NULL,\n"
+	"  t_ns    INTEGER NOT NULL,\n"
+	"  rel_seq INTEGER,\n"
+	"  rel_ack INTEGER,\n"
+	"  len     INTEGER NOT NULL,\n"
+	"  flags   INTEGER,\n"
+	"  retrans INTEGER NOT NULL DEFAULT 0,\n"
+	"  offload INTEGER NOT NULL DEFAULT 0\n"
+	");\n"
+	"CREATE INDEX segments_by_flow ON segments(flow_id, dir, rel_seq);\n"
+
+	"CREATE VIEW capture_summary AS\n"
+	"SELECT c.run_id, c.idx AS case_index, c.id AS case_id, c.capture_status, c.capture_error,\n"
+	"  i.iface, i.snaplen, i.buffer_bytes, i.immediate, i.mtu, i.tso, i.gso, i.gro,\n"
+	"  i.pkts_received, i.pkts_dropped, i.pkts_if_dropped,\n"
+	"  (SELECT count(*) FROM flows WHERE case_id = c.id) AS flows,\n"
+	"  (SELECT sum(c2s_segments) FROM flows WHERE case_id = c.id) AS segments_c2s,\n"
+	"  (SELECT sum(s2c_segments) FROM flows WHERE case_id = c.id) AS segments_s2c,\n"
+	"  (SELECT sum(c2s_retrans + s2c_retrans) FROM flows WHERE case_id = c.id) AS retrans,\n"
+	"  i.segments_seen, i.segments_stored, i.segments_capped, i.pcap_path,\n"
+	"  c.nodelay, c.pattern, c.size, c.params\n"
+	"  FROM cases c LEFT JOIN capture_info i ON i.case_id = c.id\n"
+	"  WHERE c.capture_status IS NOT NULL ORDER BY c.run_id, c.idx;\n"
+
+	"DROP VIEW case_summary;\n"
+#define METRIC(n) "  (SELECT value FROM metrics WHERE case_id = c.id AND name = '" n "') AS " n ",\n"
+	"CREATE VIEW case_summary AS\n"
+	"SELECT c.run_id, c.idx AS case_index, c.id AS case_id,\n"
+	"  c.proto, c.model, c.handler, c.workers, c.clients, c.duration_s,\n"
+	"  c.size, c.framing, c.pattern, c.nodelay, c.rate,\n"
+	METRIC("throughput_rps")
+	METRIC("throughput_mbps")
+	METRIC("requests")
+	METRIC("errors")
+	METRIC("p50_us")
+	METRIC("p90_us")
+	METRIC("p99_us")
+	METRIC("p999_us")
+	METRIC("max_us")
+	METRIC("loss_pct")
+	"  (SELECT sum(value) FROM metrics WHERE case_id = c.id\n"
+	"     AND name IN ('server.cpu_user_s', 'server.cpu_sys_s')) AS server_cpu_s,\n"
+	"  (SELECT value FROM metrics WHERE case_id = c.id\n"
+	"     AND name = 'server.maxrss_kb') AS server_maxrss_kb,\n"
+	"  (SELECT count(*) FROM thresholds WHERE case_id = c.id AND NOT passed) AS thresholds_failed,\n"
+	"  c.status, c.error, c.params,\n"
+	"  c.capture_status\n"
+	"  FROM cases c ORDER BY c.run_id, c.idx;\n";
+#undef METRIC
+
 static const char *const migrations[] = {
 	migration_1,
+	migration_2,
 };
 
 const char *const *db_migrations(size_t *n)
@@ -195,6 +310,27 @@ static const char *const stmt_sql[ST__COUNT] = {
 		"INSERT INTO thresholds (case_id, expr, passed, observed) VALUES (?1, ?2, ?3, ?4)"
 		" ON CONFLICT (case_id, expr) DO UPDATE"
 		" SET passed = excluded.passed, observed = excluded.observed",
+	[ST_CASE_CAPTURE] =
+		"UPDATE cases SET capture_status = ?2, capture_error = ?3 WHERE id = ?1",
+	[ST_CAPTURE_INFO] =
+		"INSERT OR REPLACE INTO capture_info (case_id, iface, filter, snaplen, buffer_bytes,"
+		" immediate, link_type, mtu, tso, gso, gro, pkts_received, pkts_dropped,"
+		" pkts_if_dropped, pkts_captured, pkts_malformed, segments_seen, segments_stored,"
+		" segments_capped, pcap_path, start_utc)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,"
+		" ?17, ?18, ?19, ?20, ?21)",
+	[ST_FLOW_INSERT] =
+		"INSERT INTO flows (case_id, idx, proto, ipver, client_addr, client_port,"
+		" server_addr, server_port, reuse, first_ns, last_ns,"
+		" c2s_packets, c2s_bytes, c2s_segments, c2s_payload_bytes, c2s_retrans,"
+		" c2s_retrans_bytes, c2s_truncated,"
+		" s2c_packets, s2c_bytes, s2c_segments, s2c_payload_bytes, s2c_retrans,"
+		" s2c_retrans_bytes, s2c_truncated)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11,"
+		" ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25)",
+	[ST_SEGMENT_INSERT] =
+		"INSERT INTO segments (flow_id, dir, t_ns, rel_seq, rel_ack, len, flags, retrans,"
+		" offload) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
 };
 
 const char *db_stmt_sql(enum db_stmt_id id)

@@ -4,7 +4,8 @@
  * the run/case/metric round trip, the case_summary/run_summary/
  * thresholds_failed views, histogram buckets and their CDF, JSON escaping
  * of parameters, typed parameter columns, varying keys, batching in
- * transactions, an interrupted run, argument errors, and crash safety: a
+ * transactions, an interrupted run, argument errors, the capture rows of
+ * schema version 2 and the upgrade from version 1, and crash safety: a
  * writer killed with SIGKILL mid-loop leaves a file whose integrity_check is
  * "ok" and that holds every run the writer had committed.
  *
@@ -156,6 +157,7 @@ static void test_migrate_from_empty(void **state)
 	static const char *const objects[] = {
 		"runs", "cases", "metrics", "hist_buckets", "thresholds", "case_metrics",
 		"case_summary", "run_summary", "thresholds_failed", "hist_cdf",
+		"capture_info", "flows", "segments", "capture_summary",
 	};
 	for (size_t i = 0; i < sizeof objects / sizeof objects[0]; i++)
 		assert_int_equal(q_int(db, "SELECT count(*) FROM sqlite_master WHERE name = '%s'",
@@ -220,8 +222,12 @@ static void test_newer_version_refused(void **state)
 /*
  * A file left at version v by an older socklab (built here by applying the
  * first v migrations by hand, with a run in it) is brought to the current
- * version by db_open and keeps its data. With one migration this checks the
- * hand-built file at the current version; each new migration adds a round.
+ * version by db_open and keeps its data. Version 1 -> 2 is a real upgrade:
+ * the version-1 file holds a case with metrics, a threshold and histogram
+ * buckets; after it, case_summary (re-created by migration 2) shows the same
+ * values with capture_status NULL, the capture tables are there and empty,
+ * and the old case takes capture rows. v = n checks the hand-built file at
+ * the current version.
  */
 static void test_upgrade_from_each_older_version(void **state)
 {
@@ -247,14 +253,51 @@ static void test_upgrade_from_each_older_version(void **state)
 		/* Columns of version 1, which later versions keep. */
 		assert_int_equal(sqlite3_exec(raw, "INSERT INTO runs (id, name, status, started)"
 					      " VALUES (7, 'old run', 'ok', '2024-01-01T00:00:00.000Z');"
-					      "INSERT INTO cases (run_id, idx, started) VALUES (7, 0, 'x')",
+					      "INSERT INTO cases (id, run_id, idx, started, status, model,"
+					      " clients, nodelay) VALUES (70, 7, 0, 'x', 'ok', 'epoll', 10, 1);"
+					      "INSERT INTO metrics VALUES (70, 'throughput_rps', 1234.5),"
+					      " (70, 'p99_us', 321), (70, 'server.cpu_user_s', 1.5),"
+					      " (70, 'server.cpu_sys_s', 0.25);"
+					      "INSERT INTO thresholds (case_id, expr, passed, observed)"
+					      " VALUES (70, 'p99_us < 100', 0, 321);"
+					      "INSERT INTO hist_buckets VALUES (70, 'latency_ns', 1000, 3),"
+					      " (70, 'latency_ns', 2000, 1)",
 					      NULL, NULL, NULL), SQLITE_OK);
 		assert_int_equal(sqlite3_close(raw), SQLITE_OK);
 
 		struct db *db = open_ok(t.path);
 		assert_int_equal(q_int(db, "SELECT max(version) FROM schema_version"), (int64_t)n);
-		assert_int_equal(q_int(db, "SELECT count(*) FROM run_summary WHERE id = 7 AND cases = 1"), 1);
+		assert_int_equal(q_int(db, "SELECT count(*) FROM schema_version"), (int64_t)n);
+		assert_int_equal(q_int(db, "SELECT count(*) FROM run_summary WHERE id = 7 AND cases = 1"
+				       " AND thresholds_failed = 1"), 1);
+		/* The version-1 view columns, same values, through the re-created view. */
+		assert_int_equal(q_int(db, "SELECT count(*) FROM case_summary WHERE case_id = 70"
+				       " AND run_id = 7 AND case_index = 0 AND model = 'epoll'"
+				       " AND clients = 10 AND nodelay = 1 AND throughput_rps = 1234.5"
+				       " AND p99_us = 321 AND server_cpu_s = 1.75 AND thresholds_failed = 1"
+				       " AND status = 'ok' AND capture_status IS NULL"), 1);
+		assert_int_equal(q_int(db, "SELECT sum(count) FROM hist_cdf WHERE case_id = 70"), 4);
+		assert_int_equal(q_int(db, "SELECT count(*) FROM capture_info"), 0);
+		assert_int_equal(q_int(db, "SELECT count(*) FROM flows"), 0);
+		assert_int_equal(q_int(db, "SELECT count(*) FROM segments"), 0);
+		assert_int_equal(q_int(db, "SELECT count(*) FROM capture_summary"), 0);
+		/* The upgraded case takes capture rows. */
+		struct db_capture dc = {.status = DB_CAP_UNAVAILABLE, .reason = "no permission",
+					.iface = "lo", .snaplen = 256, .buffer_bytes = -1,
+					.immediate = -1, .link_type = -1, .mtu = 65536,
+					.tso = 1, .gso = -1, .gro = 0, .received = -1,
+					.dropped = -1, .if_dropped = -1, .captured = -1,
+					.malformed = -1, .segments_seen = -1,
+					.segments_stored = -1, .segments_capped = -1};
+		assert_int_equal(db_case_capture(db, 70, &dc), 0);
+		assert_int_equal(db_tx_begin(db), 0);
+		assert_int_equal(db_tx_commit(db), 0);
+		assert_int_equal(q_int(db, "SELECT count(*) FROM capture_summary WHERE case_id = 70"
+				       " AND capture_status = 'unavailable' AND capture_error ="
+				       " 'no permission' AND mtu = 65536 AND tso = 1 AND gso IS NULL"
+				       " AND gro = 0 AND pkts_dropped IS NULL"), 1);
 		assert_string_equal(q_text(db, sql, sizeof sql, "PRAGMA integrity_check"), "ok");
+		assert_string_equal(q_text(db, sql, sizeof sql, "PRAGMA foreign_key_check"), "");
 		assert_int_equal(db_close(db), 0);
 		tmpdb_remove(&t);
 	}
@@ -338,6 +381,77 @@ static void test_run_case_metric_round_trip(void **state)
 				   " FROM cases"), "ok 1");
 	assert_string_equal(q_text(db, buf, sizeof buf, "SELECT status || ' ' || (ended >= started)"
 				   " FROM runs"), "ok 1");
+	assert_int_equal(db_close(db), 0);
+}
+
+/* Capture rows: status and self-check, flows oriented client -> server,
+ * segments with NULLs for UDP, the capture_summary view, deleting a run
+ * removes them all, and bad arguments. */
+static void test_capture_rows(void **state)
+{
+	(void)state;
+	struct db *db = open_ok(":memory:");
+	char buf[256];
+	int64_t run = begin_run(db, "sticky"), c, tcp, udp;
+	const struct db_param p[] = {{"clients.nodelay", "true"}};
+
+	assert_int_equal(db_case_begin(db, run, 0, p, 1, &c), 0);
+	struct db_capture dc = {
+		.status = DB_CAP_OK, .iface = "lo", .filter = "tcp port 40123 or udp port 40123",
+		.start_utc = "2024-01-01T00:00:00.000Z", .snaplen = 256, .buffer_bytes = 25165824,
+		.immediate = 1, .link_type = 1, .mtu = 65536, .tso = 1, .gso = 1, .gro = 1,
+		.received = 600, .dropped = 0, .if_dropped = 0, .captured = 300, .malformed = 0,
+		.segments_seen = 3, .segments_stored = 3, .segments_capped = 0,
+	};
+	assert_int_equal(db_case_capture(db, c, &dc), 0);
+	struct db_flow f = {
+		.idx = 0, .proto = "tcp", .ipver = 4, .client_addr = "127.0.0.1",
+		.server_addr = "127.0.0.1", .client_port = 50000, .server_port = 40123,
+		.first_ns = 10, .last_ns = 5000,
+		.c2s = {.packets = 12, .bytes = 900, .segments = 10, .payload_bytes = 60, .retrans = 1},
+		.s2c = {.packets = 11, .bytes = 800, .segments = 9, .payload_bytes = 60},
+	};
+	assert_int_equal(db_capture_flow(db, c, &f, &tcp), 0);
+	assert_int_equal(db_capture_flow(db, c, &f, &udp), -EINVAL);   /* same flow twice */
+	f.idx = 1;
+	f.proto = "udp";
+	assert_int_equal(db_capture_flow(db, c, &f, &udp), 0);
+	const struct db_segment segs[] = {
+		{.dir = 0, .t_ns = 10, .rel_seq = 0, .rel_ack = -1, .len = 0, .flags = 0x02},
+		{.dir = 0, .t_ns = 20, .rel_seq = 1, .rel_ack = 1, .len = 6, .flags = 0x18},
+		{.dir = 1, .t_ns = 30, .rel_seq = 1, .rel_ack = 7, .len = 6, .flags = 0x18,
+		 .retrans = true},
+	};
+	assert_int_equal(db_capture_segments(db, tcp, segs, 3), 0);
+	const struct db_segment dg = {.dir = 0, .t_ns = 40, .rel_seq = -1, .rel_ack = -1,
+				      .len = 64, .flags = -1};
+	assert_int_equal(db_capture_segments(db, udp, &dg, 1), 0);
+	const struct db_segment bad = {.dir = 2};
+	assert_int_equal(db_capture_segments(db, udp, &bad, 1), -EINVAL);
+	assert_int_equal(db_capture_segments(db, 9999, &dg, 1), -ENOENT);   /* no such flow */
+	dc.status = (enum db_capture_status)7;
+	assert_int_equal(db_case_capture(db, c, &dc), -EINVAL);
+	dc.status = DB_CAP_OK;
+	assert_int_equal(db_case_capture(db, 9999, &dc), -ENOENT);
+	assert_int_equal(db_case_end(db, c, DB_OK, NULL), 0);
+	assert_int_equal(db_run_end(db, run, DB_OK), 0);
+
+	assert_string_equal(q_text(db, buf, sizeof buf,
+				   "SELECT capture_status || ' ' || flows || ' ' || segments_c2s || ' '"
+				   " || segments_s2c || ' ' || retrans || ' ' || pkts_dropped || ' '"
+				   " || nodelay FROM capture_summary"), "ok 2 20 18 2 0 1");
+	assert_string_equal(q_text(db, buf, sizeof buf, "SELECT capture_status FROM case_summary"),
+			    "ok");
+	assert_int_equal(q_int(db, "SELECT count(*) FROM segments s JOIN flows f ON f.id = s.flow_id"
+			       " WHERE f.proto = 'tcp' AND s.dir = 'c2s'"), 2);
+	assert_int_equal(q_int(db, "SELECT count(*) FROM segments WHERE flow_id = %lld AND rel_seq"
+			       " IS NULL AND flags IS NULL AND len = 64", (long long)udp), 1);
+	assert_int_equal(q_int(db, "SELECT retrans FROM segments WHERE dir = 's2c'"), 1);
+	assert_int_equal(q_int(db, "SELECT rel_ack IS NULL FROM segments WHERE t_ns = 10"), 1);
+
+	assert_int_equal(sqlite3_exec(db_sqlite(db), "DELETE FROM runs", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(q_int(db, "SELECT (SELECT count(*) FROM capture_info)"
+			       " + (SELECT count(*) FROM flows) + (SELECT count(*) FROM segments)"), 0);
 	assert_int_equal(db_close(db), 0);
 }
 
@@ -858,6 +972,7 @@ int main(void)
 		cmocka_unit_test(test_upgrade_from_each_older_version),
 		cmocka_unit_test(test_foreign_database_refused),
 		cmocka_unit_test(test_run_case_metric_round_trip),
+		cmocka_unit_test(test_capture_rows),
 		cmocka_unit_test(test_case_summary_pivots),
 		cmocka_unit_test(test_histogram_buckets),
 		cmocka_unit_test(test_params_json_escaping),
