@@ -5,6 +5,7 @@
 #include "harness/runner.h"
 
 #include "clients/engine.h"
+#include "harness/capture.h"
 #include "harness/child.h"
 #include "harness/cli.h"
 #include "harness/store.h"
@@ -270,7 +271,28 @@ static uint64_t phase_ns(const struct scn_case *c)
 	return ns;
 }
 
-/* Run one case once: server up, warmup, measure, server down, store. */
+/* Start the case's capture (capture.enabled). When it cannot start, one
+ * warning line and the case goes on; it records capture_status
+ * 'unavailable' with the reason. */
+static struct cap_case *capture_begin(const struct scn *s, const struct case_out *co,
+				      const char *target, const struct run_opts *o,
+				      struct progress *pg)
+{
+	struct cap_case *cc = NULL;
+	char err[512];
+
+	if (cap_case_start(&cc, s, co->c, target, co->index, err, sizeof(err)) < 0) {
+		pthread_mutex_lock(&pg->lock);
+		fprintf(o->progress, "%ssocklab run: warning: capture unavailable: %s; "
+			"the case runs without it\n", o->tty && !o->quiet ? "\r\033[K" : "", err);
+		pthread_mutex_unlock(&pg->lock);
+	}
+	return cc;
+}
+
+/* Run one case once: server up, warmup, measure, server down, store. The
+ * capture (if any) covers the measured phase and the server's shutdown,
+ * not the warmup, so its counts are those of the measured requests. */
 static void run_case(const struct scn *s, struct case_out *co, struct db *db, int64_t case_id,
 		     const struct run_opts *o, struct progress *pg, const char *label)
 {
@@ -280,6 +302,7 @@ static void run_case(const struct scn *s, struct case_out *co, struct db *db, in
 	char err[512] = "";
 	const char *target = NULL;
 	bool measured = false;
+	struct cap_case *cap = NULL;
 	int rc = 0;
 
 	for (int i = 0; i < SCN_M_COUNT; i++)
@@ -302,6 +325,8 @@ static void run_case(const struct scn *s, struct case_out *co, struct db *db, in
 		if (rc == 0)
 			ld_result_free(&res);
 	}
+	if (rc == 0 && s->capture.enabled)
+		cap = capture_begin(s, co, target, o, pg);
 	if (rc == 0) {
 		rc = load_phase(s, co->c, target, SCN_PHASE_MEASURE, o, &pg->replies, &cfg, &res,
 				err, sizeof(err));
@@ -326,6 +351,10 @@ static void run_case(const struct scn *s, struct case_out *co, struct db *db, in
 	}
 	if (s->has_server && srv.stats[0] && dbrc == 0)
 		dbrc = store_server(db, case_id, &srv);
+	cap_case_stop(cap);
+	if (cap && dbrc == 0)
+		dbrc = cap_case_store(cap, db, case_id);
+	cap_case_free(cap);
 	if (measured) {
 		for (size_t t = 0; t < s->nthresholds && t < 64 && dbrc == 0; t++) {
 			const struct scn_threshold *th = &s->thresholds[t];
@@ -420,13 +449,19 @@ static void summary_text(const struct scn *s, const struct case_out *cs, size_t 
 	for (size_t i = 0; i < n; i++) {
 		const struct case_out *co = &cs[i];
 		char *label = scn_case_label(s, co->c);
-		char loss[16] = "-";
-		if (!isnan(co->m[SCN_M_LOSS_PCT]))
-			snprintf(loss, sizeof(loss), "%.2f", co->m[SCN_M_LOSS_PCT]);
-		fprintf(f, "%-4zu %-44.44s %12.0f %10.0f %10.0f %10.0f %8.0f %7s  %s\n", co->index,
-			label && *label ? label : "-", co->m[SCN_M_THROUGHPUT_RPS], co->m[SCN_M_P50_US],
-			co->m[SCN_M_P99_US], co->m[SCN_M_P999_US], co->m[SCN_M_ERRORS], loss,
-			db_status_name(co->status));
+		static const int cols[] = {SCN_M_THROUGHPUT_RPS, SCN_M_P50_US, SCN_M_P99_US,
+					   SCN_M_P999_US, SCN_M_ERRORS, SCN_M_LOSS_PCT};
+		static const int width[] = {12, 10, 10, 10, 8, 7};
+		fprintf(f, "%-4zu %-44.44s", co->index, label && *label ? label : "-");
+		for (size_t k = 0; k < sizeof(cols) / sizeof(cols[0]); k++) {
+			double v = co->m[cols[k]];
+			/* Not measured (an errored case, loss on TCP): a dash. */
+			if (isnan(v))
+				fprintf(f, " %*s", width[k], "-");
+			else
+				fprintf(f, " %*.*f", width[k], cols[k] == SCN_M_LOSS_PCT ? 2 : 0, v);
+		}
+		fprintf(f, "  %s\n", db_status_name(co->status));
 		free(label);
 		for (size_t t = 0; t < s->nthresholds && t < 64; t++)
 			if (co->failed[t])
@@ -468,10 +503,6 @@ int run_scenario(const struct scn *s, const struct run_opts *o)
 		free(cs);
 		return CLI_FAILED;
 	}
-	if (s->capture.enabled)
-		fprintf(stderr, "socklab run: warning: capture is not available in this build yet; "
-			"cases run without it\n");
-
 	pthread_mutex_init(&pg.lock, NULL);
 	pthread_cond_init(&pg.cond, NULL);
 	bool live = o->tty && !o->quiet &&

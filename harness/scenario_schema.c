@@ -222,7 +222,8 @@ const struct scn_key scn_schema[] = {
 	 NULL, "[\"p99_us < 2000\", \"errors == 0\"]", NULL},
 
 	{"capture", SCN_T_MAP, NULL, NOLIMIT, NULL,
-	 "packet capture with libpcap (accepted and stored; capture comes in a later version)",
+	 "packet capture with libpcap on lo around the measured phase, stored with the case "
+	 "(needs root or CAP_NET_RAW; without, the case records capture_status unavailable)",
 	 NULL, "{enabled: true, snaplen: 256}", NULL},
 	{"capture.enabled", SCN_T_BOOL, NULL, NOLIMIT, "false",
 	 "capture the case's packets", NULL, "true", NULL},
