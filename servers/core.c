@@ -34,6 +34,7 @@ struct srv {
 	int stop_rd;
 	atomic_int stop_wr;
 	pid_t owner;                 /* the process that opened; only it unlinks */
+	bool in_child;               /* this copy lives in a srv_fork() child */
 	struct srv_counters *ctr;    /* MAP_SHARED: fork children count too */
 	/* EMFILE: a spare descriptor to give up, accept and drop a connection. */
 	pthread_mutex_t reserve_lock;
@@ -69,6 +70,10 @@ const struct net_addr *srv_addr(const struct srv *s) { return &s->bound; }
 
 bool srv_stopping(const struct srv *s)
 {
+	/* A forked child closed its copy of the write end, so only the pipe
+	 * tells it; the parent's flag costs no system call. */
+	if (s->in_child)
+		return net_wait(s->stop_rd, POLLIN, -1, 0) != 0;
 	return atomic_load(&s->stop_wr) < 0;
 }
 
@@ -311,6 +316,9 @@ static bool verify_request(const struct srv *s, const struct net_addr *peer)
 static void shed_emfile(struct srv *s, int lfd)
 {
 	pthread_mutex_lock(&s->reserve_lock);
+	/* Another thread may have taken the slot we freed last time. */
+	if (s->reserve_fd < 0)
+		s->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if (s->reserve_fd >= 0) {
 		close(s->reserve_fd);
 		s->reserve_fd = -1;
@@ -349,26 +357,31 @@ int srv_accept(struct srv *s, int lfd, bool wait, bool nonblock, struct net_addr
 			case ENFILE:
 				srv_count_err(s, -errno);
 				shed_emfile(s, lfd);
+				/* An event loop must not sleep here; it pauses
+				 * accepting on a timer instead (stream_epoll.c). */
+				if (!wait)
+					return -EMFILE;
 				/* Back off: descriptors come back when connections end. */
 				if (net_wait(s->stop_rd, POLLIN, -1, 10) != 0)
 					return -ECANCELED;
-				if (!wait)
-					return -EAGAIN;
 				continue;
 			default: {
 				/* ENOBUFS, ENOMEM, EPERM (firewall): count, pause
 				 * briefly so a persistent error cannot spin. */
 				int e = -errno;
 				srv_count_err(s, e);
-				if (net_wait(s->stop_rd, POLLIN, -1, 10) != 0)
+				if (wait && net_wait(s->stop_rd, POLLIN, -1, 10) != 0)
 					return -ECANCELED;
 				return e;
 			}
 			}
 		}
-		bool over = s->cfg.max_conns &&
-			    atomic_load(&s->ctr->active) >= s->cfg.max_conns;
+		/* Take the slot first, so that loops and processes accepting
+		 * at once cannot all pass the check. */
+		uint64_t was = atomic_fetch_add(&s->ctr->active, 1);
+		bool over = s->cfg.max_conns && was >= s->cfg.max_conns;
 		if (over || !verify_request(s, peer)) {
+			atomic_fetch_sub(&s->ctr->active, 1);
 			count(&s->ctr->refused, 1);
 			close(fd);
 			if (!wait)
@@ -376,7 +389,6 @@ int srv_accept(struct srv *s, int lfd, bool wait, bool nonblock, struct net_addr
 			continue;
 		}
 		count(&s->ctr->accepted, 1);
-		count(&s->ctr->active, 1);
 		return fd;
 	}
 }
@@ -463,6 +475,13 @@ void srv_serve_stream(struct srv *s, int fd, const struct net_addr *peer)
 	    (rc = srv_conn_begin(&c, s, peer)) == 0) {
 		rc = flush(s, fd, &c, buf, &eof);
 		while (rc == 0 && !c.close_after && !eof) {
+			/* A peer that never pauses never lets recv() say EAGAIN,
+			 * so look for shutdown on every read. Forked children
+			 * need not: the parent kills them after a grace period. */
+			if (!s->in_child && srv_stopping(s)) {
+				rc = -ECANCELED;
+				break;
+			}
 			ssize_t n = recv(fd, buf, sizeof(buf), 0);
 			if (n > 0) {
 				if ((rc = srv_conn_data(&c, buf, (size_t)n)) == 0)
@@ -492,6 +511,12 @@ ssize_t srv_recv_dgram(struct srv *s, int fd, uint8_t *buf, size_t cap,
 		       struct net_addr *peer)
 {
 	for (;;) {
+		/* A socket that always has a datagram queued never reaches
+		 * the wait below, so look for shutdown before each one. */
+		if (srv_stopping(s))
+			return -ECANCELED;
+		/* An unbound Unix sender leaves the name empty. */
+		memset(peer, 0, sizeof(*peer));
 		struct iovec iov = {buf, cap};
 		struct msghdr mh = {
 			.msg_name = &peer->ss, .msg_namelen = sizeof(peer->ss),
@@ -594,6 +619,7 @@ pid_t srv_fork(struct srv *s)
 		/* Our copy of the write end would keep the pipe from hanging up. */
 		if (w >= 0)
 			close(w);
+		s->in_child = true;
 		prctl(PR_SET_PDEATHSIG, SIGTERM);
 		signal(SIGINT, SIG_DFL);
 		signal(SIGTERM, SIG_DFL);

@@ -61,6 +61,10 @@ static void *batch_main(void *arg)
 	struct srv *s = b->srv;
 
 	for (;;) {
+		/* Under a steady flood recvmmsg never says EAGAIN: look for
+		 * shutdown before each batch. */
+		if (srv_stopping(s))
+			break;
 		for (unsigned i = 0; i < BATCH; i++) {
 			b->iin[i] = (struct iovec){b->bufs + (size_t)i * SLOT, SLOT};
 			b->in[i].msg_hdr = (struct msghdr){

@@ -74,7 +74,10 @@ int srv_conn_begin(struct srv_conn *c, struct srv *s, const struct net_addr *pee
 	c->srv = s;
 	c->cfg = &srv_cfg(s)->handler;
 	c->peer = *peer;
-	return c->cfg->ops->setup ? c->cfg->ops->setup(c) : 0;
+	int rc = c->cfg->ops->setup ? c->cfg->ops->setup(c) : 0;
+	if (rc < 0)
+		srv_conn_end(c);   /* whatever setup allocated before failing */
+	return rc;
 }
 
 int srv_conn_data(struct srv_conn *c, const uint8_t *in, size_t n)

@@ -75,7 +75,9 @@ int srv_handler_parse(struct srv_handler_cfg *cfg, const char *spec,
 /* The table, NULL-terminated, for --help and for conformance tests. */
 extern const struct srv_handler_ops *const srv_handlers[];
 
-/* Drivers call these; they never call ops directly. They count requests
+/* Drivers call these; they never call ops directly. When
+ * srv_conn_begin() fails it has already ended the connection's handler
+ * state: the driver must not call srv_conn_end() then. They count requests
  * and bytes in; the driver counts bytes out as it writes them. */
 int srv_conn_begin(struct srv_conn *c, struct srv *s, const struct net_addr *peer);
 int srv_conn_data(struct srv_conn *c, const uint8_t *in, size_t n);

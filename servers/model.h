@@ -58,8 +58,10 @@ void srv_count_err(struct srv *s, int neg_errno);
  * refusals; on EMFILE/ENFILE drains the pending connection with a reserve
  * descriptor and backs off for the poll interval instead of spinning.
  * Returns a connected descriptor (close-on-exec, blocking unless `nonblock`),
- * -EAGAIN if nothing is pending (non-blocking lfd) or it was refused, or
- * -ECANCELED on shutdown. Counts accepted and active.
+ * -EAGAIN if nothing is pending (non-blocking lfd) or it was refused,
+ * -EMFILE (only when !wait) when out of descriptors — the caller should
+ * stop accepting for a moment rather than sleep — or -ECANCELED on
+ * shutdown. Counts accepted and active.
  */
 int srv_accept(struct srv *s, int lfd, bool wait, bool nonblock, struct net_addr *peer);
 

@@ -51,7 +51,13 @@ struct loop {
 	struct net_poller p;
 	struct conn *conns;       /* every open connection, for shutdown */
 	uint8_t *rbuf;
+	/* Out of descriptors: the listening socket leaves the poll set until
+	 * this fires, so the loop neither spins nor sleeps. */
+	struct net_timer accept_pause;
+	uint32_t listen_events;   /* EPOLLIN, with EPOLLEXCLUSIVE when shared */
 };
+
+#define ACCEPT_PAUSE_NS (10 * 1000000ull)
 
 static void conn_close(struct loop *l, struct conn *k, int err)
 {
@@ -187,6 +193,12 @@ static void accept_some(struct loop *l)
 	for (int i = 0; i < ACCEPTS_PER_EVENT; i++) {
 		struct net_addr peer;
 		int fd = srv_accept(l->srv, l->lfd, false, true, &peer);
+		/* Removed and added back rather than modified: EPOLL_CTL_MOD
+		 * refuses an EPOLLEXCLUSIVE registration. */
+		if (fd == -EMFILE &&
+		    net_poller_del(&l->p, l->lfd) == 0 &&
+		    net_timer_arm(&l->p, &l->accept_pause, net_now_ns() + ACCEPT_PAUSE_NS) < 0)
+			net_poller_add(&l->p, l->lfd, l->listen_events, &tag_listen);
 		if (fd < 0)
 			return;
 		struct conn *k = calloc(1, sizeof(*k));
@@ -222,6 +234,11 @@ static void run_timers(struct loop *l)
 	struct net_timer *t;
 	uint64_t now = net_now_ns();
 	while ((t = net_timer_expired(&l->p, now)) != NULL) {
+		if (t == &l->accept_pause) {
+			if (net_poller_add(&l->p, l->lfd, l->listen_events, &tag_listen) < 0)
+				srv_shutdown(l->srv);   /* cannot accept any more */
+			continue;
+		}
 		struct conn *k = (struct conn *)((char *)t - offsetof(struct conn, delay));
 		int rc = conn_pump(l, k);
 		if (rc < 0)
@@ -234,9 +251,10 @@ static void *loop_main(void *arg)
 	struct loop *l = arg;
 	struct epoll_event ev[NEVENTS];
 	bool exclusive = net_proto_is_unix(srv_cfg(l->srv)->proto) && srv_workers(l->srv) > 1;
+	l->listen_events = EPOLLIN | (exclusive ? EPOLLEXCLUSIVE : 0);
 	int rc;
 
-	if ((rc = net_poller_add(&l->p, l->lfd, EPOLLIN | (exclusive ? EPOLLEXCLUSIVE : 0),
+	if ((rc = net_poller_add(&l->p, l->lfd, l->listen_events,
 				 &tag_listen)) < 0 ||
 	    (rc = net_poller_add(&l->p, srv_stop_fd(l->srv), EPOLLIN, &tag_stop)) < 0) {
 		srv_count_err(l->srv, rc);

@@ -27,6 +27,8 @@ static int fork_serve(struct srv *s)
 		int fd = srv_accept(s, lfd, false, false, &peer);
 		if (fd == -ECANCELED)
 			break;
+		if (fd == -EMFILE)   /* out of descriptors: back off, do not spin */
+			net_wait(srv_stop_fd(s), POLLIN, -1, 10);
 		if (fd < 0)
 			continue;
 		pid_t pid = srv_fork(s);
