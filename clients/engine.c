@@ -269,10 +269,21 @@ unsigned ld_claim(struct ld_client *c, unsigned want)
 		return 0;
 	if (limit == 0)
 		return want;
-	uint64_t old = atomic_fetch_add(&w->sh->claimed, want);
-	if (old >= limit)
-		return 0;
-	return old + want > limit ? (unsigned)(limit - old) : want;
+	/* Never past the limit, so that ld_unclaim can give requests back
+	 * to whichever client sends next. */
+	uint_fast64_t old = atomic_load(&w->sh->claimed), got;
+	do {
+		if (old >= limit)
+			return 0;
+		got = old + want > limit ? limit - old : want;
+	} while (!atomic_compare_exchange_weak(&w->sh->claimed, &old, old + got));
+	return (unsigned)got;
+}
+
+void ld_unclaim(struct ld_client *c, unsigned n)
+{
+	if (n && c->w->cfg->requests)
+		atomic_fetch_sub(&c->w->sh->claimed, n);
 }
 
 uint64_t ld_connect_slot(struct ld_worker *w, uint64_t when)

@@ -56,6 +56,8 @@ static int send_batch(struct ld_client *c, unsigned k, uint64_t now)
 		w->msgs[i].msg_hdr.msg_iovlen = 1;
 	}
 	int m = sendmmsg(c->fd, w->msgs, k, 0);
+	/* The k were claimed under --requests; give back what did not go. */
+	ld_unclaim(c, m < 0 ? k : k - (unsigned)m);
 	if (m < 0) {
 		/* A full socket buffer (Unix datagram peers apply back-pressure,
 		 * UDP says ENOBUFS) is not an error: try again later. */

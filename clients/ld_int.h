@@ -154,6 +154,8 @@ void ld_fail(struct ld_client *c, enum ld_err kind, uint64_t now);
 /* Up to want requests under cfg->requests (all of them without a limit),
  * none once stopping. */
 unsigned ld_claim(struct ld_client *c, unsigned want);
+/* Give back n claimed requests that were not sent. */
+void ld_unclaim(struct ld_client *c, unsigned n);
 /* The earliest time at or after `when` this worker may start a connect. */
 uint64_t ld_connect_slot(struct ld_worker *w, uint64_t when);
 /* A new non-blocking socket of `type`, source-bound and connecting: returns

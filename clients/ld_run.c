@@ -152,11 +152,14 @@ static int worker_init(struct ld_worker *w, struct ld_shared *sh, unsigned index
 	w->clients = calloc(w->n ? w->n : 1, sizeof(*w->clients));
 	if (!w->clients)
 		return -ENOMEM;
+	/* All at once, before anything can fail: worker_free closes every
+	 * client's fd, and calloc's 0 is a real descriptor. */
+	for (unsigned i = 0; i < w->n; i++)
+		w->clients[i].fd = -1;
 	for (unsigned i = 0; i < w->n; i++) {
 		struct ld_client *c = &w->clients[i];
 		c->w = w;
 		c->id = index + i * nthreads;
-		c->fd = -1;
 		c->first = true;
 		pl_rng_seed(&c->rng, cfg->seed ^ pl_mix64(c->id));
 		if (cfg->rate > 0)
