@@ -10,6 +10,7 @@
 #include "harness/cli.h"
 #include "harness/store.h"
 #include "net/clock.h"
+#include "servers/srv.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -30,7 +31,7 @@ struct case_out {
 	enum db_status status;
 	char error[512];
 	double m[SCN_M_COUNT];        /* threshold metrics, NAN if not measured */
-	bool failed[64];              /* per threshold */
+	bool failed[SCN_MAX_THRESHOLDS];   /* per threshold */
 	unsigned nfailed;
 };
 
@@ -203,15 +204,22 @@ static int store_server(struct db *db, int64_t id, const struct child *srv)
 {
 	static const char *const keys[] = {
 		"accepted", "refused", "closed", "requests", "bytes_in", "bytes_out",
-		"errors.reset", "errors.oversize", "errors.protocol", "errors.notfound",
-		"errors.emfile", "errors.resource", "errors.io",
 	};
 	int rc = 0;
-	char name[64];
+	char name[64], key[48];
+	double v;
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]) && rc == 0; i++) {
-		double v;
 		if (child_stat(srv, keys[i], &v)) {
 			snprintf(name, sizeof(name), "server.%s", keys[i]);
+			rc = db_case_metric(db, id, name, v);
+		}
+	}
+	/* Error kinds from the server's own table, so a new kind is stored
+	 * without touching this list. */
+	for (int e = 0; e < SRV_ERR__COUNT && rc == 0; e++) {
+		snprintf(key, sizeof(key), "errors.%s", srv_err_name((enum srv_err)e));
+		if (child_stat(srv, key, &v)) {
+			snprintf(name, sizeof(name), "server.%s", key);
 			rc = db_case_metric(db, id, name, v);
 		}
 	}
@@ -356,7 +364,7 @@ static void run_case(const struct scn *s, struct case_out *co, struct db *db, in
 		dbrc = cap_case_store(cap, db, case_id);
 	cap_case_free(cap);
 	if (measured) {
-		for (size_t t = 0; t < s->nthresholds && t < 64 && dbrc == 0; t++) {
+		for (size_t t = 0; t < s->nthresholds && dbrc == 0; t++) {
 			const struct scn_threshold *th = &s->thresholds[t];
 			double v = co->m[th->metric];
 			co->failed[t] = isnan(v) || !scn_threshold_ok(th, v);
@@ -427,7 +435,7 @@ static void summary_json(const struct scn *s, const struct case_out *cs, size_t 
 			print_num(f, co->m[m]);
 		}
 		fprintf(f, "},\"thresholds_failed\":[");
-		for (size_t t = 0, first = 1; t < s->nthresholds && t < 64; t++) {
+		for (size_t t = 0, first = 1; t < s->nthresholds; t++) {
 			if (!co->failed[t])
 				continue;
 			fprintf(f, "%s\"%s\"", first ? "" : ",", s->thresholds[t].text);
@@ -463,7 +471,7 @@ static void summary_text(const struct scn *s, const struct case_out *cs, size_t 
 		}
 		fprintf(f, "  %s\n", db_status_name(co->status));
 		free(label);
-		for (size_t t = 0; t < s->nthresholds && t < 64; t++)
+		for (size_t t = 0; t < s->nthresholds; t++)
 			if (co->failed[t])
 				fprintf(f, "     threshold failed: %s (measured %g)\n",
 					s->thresholds[t].text, co->m[s->thresholds[t].metric]);

@@ -305,6 +305,11 @@ static int on_thresholds(struct loader *L, const struct scn_node *v)
 	if (v->kind == SCN_N_MAP)
 		return node_fail(L, v, "thresholds",
 				 "expected a list of expressions like 'p99_us < 2000', got a mapping");
+	if (n > SCN_MAX_THRESHOLDS) {
+		char msg[96];
+		snprintf(msg, sizeof(msg), "at most %d thresholds, got %zu", SCN_MAX_THRESHOLDS, n);
+		return node_fail(L, v->kids[SCN_MAX_THRESHOLDS], "thresholds", msg);
+	}
 	if (!(L->s->thresholds = calloc(n ? n : 1, sizeof(struct scn_threshold))))
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++) {

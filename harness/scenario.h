@@ -30,6 +30,7 @@
 #include <stdio.h>
 
 #define SCN_MAX_CASES 10000
+#define SCN_MAX_THRESHOLDS 64
 #define SCN_MAX_BYTES (1u << 20)   /* a larger scenario file is refused */
 
 /* ---- the schema ---- */

@@ -497,8 +497,8 @@ static void test_matrix_end_to_end(void **state)
 		assert_metric(d, id, "server.accepted", >= conn + 1);
 		assert_metric(d, id, "server.accepted", <= conn + want[i].clients);
 		assert_metric(d, id, "server.closed", == metric(d, id, "server.accepted"));
-		assert_metric(d, id, "server.cpu_user_s", >= 0);
-		assert_metric(d, id, "server.cpu_sys_s", >= 0);
+		/* The server did work, so getrusage of the child saw some. */
+		assert_true(metric(d, id, "server.cpu_user_s") + metric(d, id, "server.cpu_sys_s") > 0);
 		assert_metric(d, id, "server.maxrss_kb", > 0);
 		/* Everything the clients read, the server wrote (it also
 		 * served the warmup). */
