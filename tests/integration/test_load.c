@@ -184,6 +184,35 @@ static void test_framing(void **state)
 	tl_stop(&s);
 }
 
+/*
+ * --requests is exact even when the socket pushes back: a Unix datagram
+ * peer makes sendmmsg send fewer than asked, and what did not go must be
+ * sent later, not lost from the count.
+ */
+static void test_requests_exact_under_pushback(void **state)
+{
+	(void)state;
+	struct tl_server s;
+	struct ld_config cfg;
+	struct ld_result r;
+	char path[128];
+
+	tl_tmp_path(path, sizeof(path), ".sock");
+	tl_start(&s, "--proto", "unix-dgram", "--path", path, "--handler", "echo", NULL);
+	base(&cfg, &s, NET_UNIX_DGRAM);
+	cfg.flood = true;
+	cfg.duration_ns = 0;
+	cfg.requests = 50000;
+	cfg.timeout_ns = 200 * MS;
+	cfg.drain_ns = 200 * MS;
+	run(&cfg, &r);
+	assert_int_equal(r.udp.sent, 50000);
+	assert_int_equal(r.requests, 50000);
+	ld_result_free(&r);
+	tl_stop(&s);
+	unlink(path);
+}
+
 static void test_udp_loss_accounting(void **state)
 {
 	(void)state;
@@ -499,6 +528,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_other_protocols, tl_cleanup),
 		cmocka_unit_test_teardown(test_framing, tl_cleanup),
 		cmocka_unit_test_teardown(test_udp_loss_accounting, tl_cleanup),
+		cmocka_unit_test_teardown(test_requests_exact_under_pushback, tl_cleanup),
 		cmocka_unit_test_teardown(test_connect_per_request, tl_cleanup),
 		cmocka_unit_test_teardown(test_server_killed, tl_cleanup),
 		cmocka_unit_test_teardown(test_verify, tl_cleanup),

@@ -25,6 +25,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define FOR_STREAM_MODELS(m) \
@@ -652,6 +653,41 @@ static void test_sigterm_with_clients(void **state)
 	}
 }
 
+/*
+ * SIGTERM while datagrams keep coming: a socket that always has one queued
+ * never says EAGAIN, and the server must still stop promptly instead of
+ * working through its whole receive buffer first.
+ */
+static void test_sigterm_under_flood(void **state)
+{
+	(void)state;
+	FOR_DGRAM_MODELS(m) {
+		struct tl_server s;
+		tl_start(&s, "--proto", "udp", "--model", (*m)->name, "--handler", "spin:2000",
+			 "--rcvbuf", "4m", NULL);
+		pid_t sender = fork();
+		assert_true(sender >= 0);
+		if (sender == 0) {
+			/* Bounded: 3 s of 64-byte datagrams to our own server. */
+			int fd = socket(AF_INET, SOCK_DGRAM, 0);
+			char buf[64] = {0};
+			double end = tl_ms() + 3000;
+			while (fd >= 0 && tl_ms() < end)
+				sendto(fd, buf, sizeof(buf), 0,
+				       (const struct sockaddr *)&s.addr.ss, s.addr.len);
+			_exit(0);
+		}
+		usleep(500000);
+		double t0 = tl_ms();
+		tl_stop(&s);
+		double took = tl_ms() - t0;
+		kill(sender, SIGKILL);
+		waitpid(sender, NULL, 0);
+		if (took > 1500)
+			fail_msg("%s: took %.0f ms to stop under a flood", (*m)->name, took);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -668,6 +704,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_allow, tl_cleanup),
 		cmocka_unit_test_teardown(test_max_conns, tl_cleanup),
 		cmocka_unit_test_teardown(test_sigterm_with_clients, tl_cleanup),
+		cmocka_unit_test_teardown(test_sigterm_under_flood, tl_cleanup),
 	};
 	return cmocka_run_group_tests(tests, NULL, tl_cleanup);
 }

@@ -53,6 +53,20 @@ static void expect_err(const char *yaml, const char *want)
 	assert_string_equal(err.text, want);
 }
 
+/* More thresholds than the runner evaluates is an error, at the first one
+ * too many, never a silent pass. */
+static void test_too_many_thresholds(void **state)
+{
+	(void)state;
+	char yaml[4096] = "server:\nthresholds:\n";
+	for (int i = 0; i <= SCN_MAX_THRESHOLDS; i++)
+		strcat(yaml, "  - errors == 0\n");
+	char want[128];
+	snprintf(want, sizeof(want), "x.yaml:%d:5: thresholds: at most %d thresholds, got %d",
+		 3 + SCN_MAX_THRESHOLDS, SCN_MAX_THRESHOLDS, SCN_MAX_THRESHOLDS + 1);
+	expect_err(yaml, want);
+}
+
 /* ---- loading and defaults ---- */
 
 static void test_minimal(void **state)
@@ -529,6 +543,7 @@ int main(int argc, char **argv)
 	if (argc == 3 && strcmp(argv[1], "--write-docs") == 0)
 		return write_docs(argv[2]);
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_too_many_thresholds),
 		cmocka_unit_test(test_minimal),
 		cmocka_unit_test(test_values),
 		cmocka_unit_test(test_matrix_order),
