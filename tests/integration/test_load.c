@@ -419,38 +419,6 @@ static void test_app_log_and_sources(void **state)
 	tl_stop(&s);
 }
 
-/* Run `socklab load ARGS` and capture stdout; returns the exit status. */
-static int load_cli(char *out, size_t len, const char *const *args)
-{
-	const char *argv[40];
-	size_t n = 0;
-	int p[2];
-	argv[n++] = tl_bin();
-	argv[n++] = "load";
-	for (size_t i = 0; args[i] && n < 39; i++)
-		argv[n++] = args[i];
-	argv[n] = NULL;
-	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
-	pid_t pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		dup2(p[1], 1);
-		execv(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-	close(p[1]);
-	size_t got = 0;
-	ssize_t r;
-	while (got + 1 < len && (r = read(p[0], out + got, len - 1 - got)) > 0)
-		got += (size_t)r;
-	out[got] = '\0';
-	close(p[0]);
-	int st;
-	assert_int_equal(waitpid(pid, &st, 0), pid);
-	assert_true(WIFEXITED(st));
-	return WEXITSTATUS(st);
-}
-
 static double json_num(const char *j, const char *key)
 {
 	char pat[64];
@@ -469,7 +437,7 @@ static void test_cli(void **state)
 	tl_start(&s, "--proto", "udp", NULL);
 	const char *a1[] = {"--target", s.addr_str, "--proto", "udp", "--clients", "3",
 			    "--duration", "300ms", "--rate", "1000", "--json", NULL};
-	assert_int_equal(load_cli(out, sizeof(out), a1), 0);
+	assert_int_equal(tl_run_verb("load", out, sizeof(out), a1), 0);
 	assert_true(out[0] == '{' && strchr(out, '\n') == strrchr(out, '\n'));
 	double req = json_num(out, "requests"), rep = json_num(out, "replies");
 	assert_in_range((long long)req, 285, 315);
@@ -496,7 +464,7 @@ static void test_cli(void **state)
 	/* The human summary names what matters. */
 	tl_start(&s, NULL);
 	const char *a2[] = {"--target", s.addr_str, "--requests", "50", NULL};
-	assert_int_equal(load_cli(out, sizeof(out), a2), 0);
+	assert_int_equal(tl_run_verb("load", out, sizeof(out), a2), 0);
 	assert_non_null(strstr(out, "requests   50   replies 50"));
 	assert_non_null(strstr(out, "p99.9"));
 	tl_stop(&s);
@@ -504,19 +472,19 @@ static void test_cli(void **state)
 	/* Nobody listening now: exit 2, quickly. */
 	const char *a3[] = {"--target", s.addr_str, "--clients", "3", NULL};
 	double t0 = tl_ms();
-	assert_int_equal(load_cli(out, sizeof(out), a3), 2);
+	assert_int_equal(tl_run_verb("load", out, sizeof(out), a3), 2);
 	assert_true(tl_ms() - t0 < 2000);
 	const char *a4[] = {"--target", "192.0.2.1:80", NULL};
-	assert_int_equal(load_cli(out, sizeof(out), a4), 2);
+	assert_int_equal(tl_run_verb("load", out, sizeof(out), a4), 2);
 	const char *a5[] = {"--target", "127.0.0.1:9", "--pattern", "split:0", NULL};
-	assert_int_equal(load_cli(out, sizeof(out), a5), 2);
+	assert_int_equal(tl_run_verb("load", out, sizeof(out), a5), 2);
 	const char *a6[] = {"--target", "127.0.0.1:9", "--nosuch", NULL};
-	assert_int_equal(load_cli(out, sizeof(out), a6), 2);
+	assert_int_equal(tl_run_verb("load", out, sizeof(out), a6), 2);
 	const char *a7[] = {"--target", "127.0.0.1:9", "--proto", "udp", "--pattern", "burst:2",
 			    NULL};
-	assert_int_equal(load_cli(out, sizeof(out), a7), 2);
+	assert_int_equal(tl_run_verb("load", out, sizeof(out), a7), 2);
 	const char *a8[] = {"--help", NULL};
-	assert_int_equal(load_cli(out, sizeof(out), a8), 0);
+	assert_int_equal(tl_run_verb("load", out, sizeof(out), a8), 0);
 	assert_non_null(strstr(out, "--connect-per-request"));
 }
 

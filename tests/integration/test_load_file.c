@@ -272,38 +272,6 @@ static void test_not_found(void **state)
 	assert_non_null(strstr(err, "--file: nosuch.bin"));
 }
 
-/* Run `socklab load ARGS`, stdout into out; returns the exit status. */
-static int load_cli(char *out, size_t len, const char *const *args)
-{
-	const char *argv[40];
-	size_t n = 0;
-	int p[2];
-	argv[n++] = tl_bin();
-	argv[n++] = "load";
-	for (size_t i = 0; args[i] && n < 39; i++)
-		argv[n++] = args[i];
-	argv[n] = NULL;
-	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
-	pid_t pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		dup2(p[1], 1);
-		execv(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-	close(p[1]);
-	size_t got = 0;
-	ssize_t r;
-	while (got + 1 < len && (r = read(p[0], out + got, len - 1 - got)) > 0)
-		got += (size_t)r;
-	out[got] = '\0';
-	close(p[0]);
-	int st;
-	assert_int_equal(waitpid(pid, &st, 0), pid);
-	assert_true(WIFEXITED(st));
-	return WEXITSTATUS(st);
-}
-
 static void test_cli(void **state)
 {
 	(void)state;
@@ -316,7 +284,7 @@ static void test_cli(void **state)
 	const char *a1[] = {"--target", s.addr_str, "--file", "empty.bin,small.txt",
 			    "--file", "big.bin", "--file-root", root, "--requests", "6",
 			    "--json", NULL};
-	assert_int_equal(load_cli(out, sizeof(out), a1), 0);
+	assert_int_equal(tl_run_verb("load", out, sizeof(out), a1), 0);
 	assert_non_null(strstr(out, "\"replies\":6,"));
 	assert_non_null(strstr(out, "\"errors\":0,"));
 	assert_non_null(strstr(out, "\"notfound\":0"));
@@ -325,7 +293,7 @@ static void test_cli(void **state)
 	assert_non_null(strstr(out, want));
 	const char *a2[] = {"--target", s.addr_str, "--file", "small.txt", "--file-root", root,
 			    "--requests", "3", NULL};
-	assert_int_equal(load_cli(out, sizeof(out), a2), 0);
+	assert_int_equal(tl_run_verb("load", out, sizeof(out), a2), 0);
 	assert_non_null(strstr(out, "checked by size and CRC-32C"));
 	tl_stop(&s);
 
@@ -342,7 +310,7 @@ static void test_cli(void **state)
 		 NULL},
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		if (load_cli(out, sizeof(out), bad[i]) != 2)
+		if (tl_run_verb("load", out, sizeof(out), bad[i]) != 2)
 			fail_msg("case %zu: not exit 2", i);
 }
 

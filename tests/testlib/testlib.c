@@ -429,3 +429,34 @@ int tl_children(pid_t ppid)
 {
 	return count_children(ppid, false);
 }
+
+int tl_run_verb(const char *verb, char *out, size_t len, const char *const *args)
+{
+	const char *argv[40];
+	size_t n = 0;
+	int p[2];
+	argv[n++] = tl_bin();
+	argv[n++] = verb;
+	for (size_t i = 0; args[i] && n < 39; i++)
+		argv[n++] = args[i];
+	argv[n] = NULL;
+	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		dup2(p[1], 1);
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	close(p[1]);
+	size_t got = 0;
+	ssize_t r;
+	while (got + 1 < len && (r = read(p[0], out + got, len - 1 - got)) > 0)
+		got += (size_t)r;
+	out[got] = '\0';
+	close(p[0]);
+	int st;
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st));
+	return WEXITSTATUS(st);
+}

@@ -72,6 +72,11 @@ int tl_wait_closed(int fd, int timeout_ms);
 void tl_send_all(int fd, const void *p, size_t n);
 size_t tl_recv_n(int fd, void *p, size_t n);
 
+/* Run `socklab VERB ARGS...` (NULL-terminated args) to completion with
+ * stdout into out (NUL-terminated, truncated to len); returns its exit
+ * status, failing the test if it did not exit normally. */
+int tl_run_verb(const char *verb, char *out, size_t len, const char *const *args);
+
 /* Milliseconds of monotonic time. */
 double tl_ms(void);
 /* A unique temp path under /tmp for sockets and files. */
