@@ -58,6 +58,7 @@ static void help(FILE *f)
 		"  --backlog N        listen() backlog (default SOMAXCONN)\n"
 		"  --poll-interval D  housekeeping period, e.g. 500ms (default)\n"
 		"  --no-reuseaddr     do not set SO_REUSEADDR\n"
+		"  --nodelay          TCP_NODELAY on accepted connections (default: Nagle on)\n"
 		"  -h, --help         this text\n"
 		"\nstream models:");
 	for (const struct srv_model_ops *const *m = srv_models; *m; m++)
@@ -78,7 +79,7 @@ static void help(FILE *f)
 enum {
 	OPT_PROTO = 256, OPT_MODEL, OPT_HANDLER, OPT_BIND, OPT_PORT, OPT_PATH,
 	OPT_WORKERS, OPT_MAXCONNS, OPT_ALLOW, OPT_FRAMING, OPT_MAXMSG, OPT_ROOT,
-	OPT_CHUNK, OPT_RCVBUF, OPT_SNDBUF, OPT_BACKLOG, OPT_POLL, OPT_NOREUSE,
+	OPT_CHUNK, OPT_RCVBUF, OPT_SNDBUF, OPT_BACKLOG, OPT_POLL, OPT_NOREUSE, OPT_NODELAY,
 };
 
 static const struct option opts[] = {
@@ -100,6 +101,7 @@ static const struct option opts[] = {
 	{"backlog", required_argument, NULL, OPT_BACKLOG},
 	{"poll-interval", required_argument, NULL, OPT_POLL},
 	{"no-reuseaddr", no_argument, NULL, OPT_NOREUSE},
+	{"nodelay", no_argument, NULL, OPT_NODELAY},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -219,6 +221,7 @@ static int parse(int argc, char **argv, struct srv_config *cfg)
 			break;
 		}
 		case OPT_NOREUSE: cfg->reuseaddr = false; break;
+		case OPT_NODELAY: cfg->nodelay = true; break;
 		default:
 			cli_bad_flag(VERB, optopt, argv[optind - 1]);
 			return -1;

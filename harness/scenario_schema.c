@@ -152,6 +152,9 @@ const struct scn_key scn_schema[] = {
 	 "listen() backlog (default: SOMAXCONN)", "serve --backlog", "4096", NULL},
 	{"server.poll_interval", SCN_T_DURATION, NULL, 0.001, 60, "500ms",
 	 "how often the server does its housekeeping", "serve --poll-interval", "100ms", NULL},
+	{"server.nodelay", SCN_T_BOOL, NULL, NOLIMIT, "false",
+	 "TCP_NODELAY on the server's connections (replies of several writes do not wait "
+	 "for the client's delayed ACK)", "serve --nodelay", "true", NULL},
 	{"server.reuseaddr", SCN_T_BOOL, NULL, NOLIMIT, "true",
 	 "set SO_REUSEADDR on the listening socket", "serve --no-reuseaddr (when false)",
 	 "false", NULL},

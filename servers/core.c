@@ -389,6 +389,10 @@ int srv_accept(struct srv *s, int lfd, bool wait, bool nonblock, struct net_addr
 			continue;
 		}
 		count(&s->ctr->accepted, 1);
+		/* Replies of several writes (a file's header and first chunk,
+		 * echoed pieces) otherwise wait for the peer's delayed ACK. */
+		if (s->cfg.nodelay && s->cfg.proto == NET_TCP)
+			net_set_nodelay(fd, true);
 		return fd;
 	}
 }

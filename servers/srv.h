@@ -45,6 +45,7 @@ struct srv_config {
 	int poll_interval_ms;               /* housekeeping period (reaping, idle checks) */
 	int backlog;                        /* 0 = SOMAXCONN */
 	bool reuseaddr;                     /* allow_reuse_address, default on */
+	bool nodelay;                       /* TCP_NODELAY on accepted connections */
 	int rcvbuf;                         /* SO_RCVBUF if > 0 (e.g. UDP loss demos) */
 	int sndbuf;                         /* SO_SNDBUF if > 0 */
 	size_t nallow;                      /* verify_request: peers must match one */
