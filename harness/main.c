@@ -13,6 +13,7 @@ static const struct cli_verb verbs[] = {
 	{"serve", "run one built-in server (model x handler) until Ctrl-C", cmd_serve},
 	{"load", "drive simulated clients at a server on loopback", cmd_load},
 	{"analyze", "per-conversation statistics of a pcap file (tshark-exact counts)", cmd_analyze},
+	{"report", "print one stored run's case table (text, md, csv, json)", cmd_report},
 };
 
 static void usage(FILE *f)

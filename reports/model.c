@@ -1,0 +1,425 @@
+/*
+ * reports/model.c — load one run of the SQLite store for `socklab report`:
+ * the run's metadata, its varying keys (runs.varying_keys), and its cases in
+ * case order with their parameters (cases.params through json_each, in the
+ * stored order) and every metric (the metrics table, sorted by name). The
+ * file is opened with sqlite3_open_v2 without SQLITE_OPEN_CREATE and with
+ * PRAGMA query_only (read-only when the file is not writable), never
+ * through db_open, so that reading never creates a file nor migrates one; a
+ * store newer than this build is refused. This is the only file of reports/ that speaks SQL.
+ */
+#include "reports/report.h"
+#include "harness/store.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static char *dup_col(sqlite3_stmt *st, int i, int *rc)
+{
+	const unsigned char *s = sqlite3_column_text(st, i);
+	if (!s)
+		return NULL;
+	char *d = strdup((const char *)s);
+	if (!d)
+		*rc = -ENOMEM;
+	return d;
+}
+
+/* Append s (copied) to a string array; 0 or -ENOMEM. */
+static int push_str(char ***arr, size_t *n, const char *s)
+{
+	char **a = realloc(*arr, (*n + 1) * sizeof(*a));
+	if (!a)
+		return -ENOMEM;
+	*arr = a;
+	if (!(a[*n] = strdup(s)))
+		return -ENOMEM;
+	(*n)++;
+	return 0;
+}
+
+static bool has_str(char *const *arr, size_t n, const char *s)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(arr[i], s) == 0)
+			return true;
+	return false;
+}
+
+static int sql_fail(sqlite3 *sql, const char *path, char *err, size_t errlen)
+{
+	snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(sql));
+	return -EIO;
+}
+
+static struct rpt_case *case_by_id(struct rpt_run *r, int64_t id)
+{
+	for (size_t i = 0; i < r->ncases; i++)
+		if (r->cases[i].id == id)
+			return &r->cases[i];
+	return NULL;
+}
+
+static int load_run(sqlite3 *sql, struct rpt_run *r)
+{
+	static const char q[] =
+		"SELECT name, status, started, ended, scenario_path, scenario_sha256,"
+		" host, kernel, cpu_model, version, git, cpus FROM runs WHERE id = ?";
+	sqlite3_stmt *st = NULL;
+	int rc = 0;
+	if (sqlite3_prepare_v2(sql, q, -1, &st, NULL) != SQLITE_OK)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, r->id);
+	int s = sqlite3_step(st);
+	if (s == SQLITE_DONE) {
+		rc = -ENOENT;
+	} else if (s != SQLITE_ROW) {
+		rc = -EIO;
+	} else {
+		char **f[] = {&r->name, &r->status, &r->started, &r->ended, &r->scenario_path,
+			      &r->scenario_sha256, &r->host, &r->kernel, &r->cpu_model,
+			      &r->version, &r->git};
+		for (int i = 0; i < (int)(sizeof(f) / sizeof(f[0])); i++)
+			*f[i] = dup_col(st, i, &rc);
+		r->cpus = sqlite3_column_type(st, 11) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 11);
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int load_varying(sqlite3 *sql, struct rpt_run *r)
+{
+	static const char q[] =
+		"SELECT CAST(j.value AS TEXT) FROM runs, json_each(runs.varying_keys) j"
+		" WHERE runs.id = ? AND json_valid(runs.varying_keys) ORDER BY j.id";
+	sqlite3_stmt *st = NULL;
+	int rc = 0, s;
+	if (sqlite3_prepare_v2(sql, q, -1, &st, NULL) != SQLITE_OK)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, r->id);
+	while (rc == 0 && (s = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *k = (const char *)sqlite3_column_text(st, 0);
+		if (k && !has_str(r->varying, r->nvarying, k))
+			rc = push_str(&r->varying, &r->nvarying, k);
+	}
+	if (rc == 0 && s != SQLITE_DONE)
+		rc = -EIO;
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int load_cases(sqlite3 *sql, struct rpt_run *r)
+{
+	static const char q[] =
+		"SELECT id, idx, status, error FROM cases WHERE run_id = ? ORDER BY idx";
+	sqlite3_stmt *st = NULL;
+	int rc = 0, s;
+	if (sqlite3_prepare_v2(sql, q, -1, &st, NULL) != SQLITE_OK)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, r->id);
+	while (rc == 0 && (s = sqlite3_step(st)) == SQLITE_ROW) {
+		struct rpt_case *a = realloc(r->cases, (r->ncases + 1) * sizeof(*a));
+		if (!a) {
+			rc = -ENOMEM;
+			break;
+		}
+		r->cases = a;
+		struct rpt_case *c = &a[r->ncases++];
+		memset(c, 0, sizeof(*c));
+		c->id = sqlite3_column_int64(st, 0);
+		c->index = sqlite3_column_int64(st, 1);
+		c->status = dup_col(st, 2, &rc);
+		c->error = dup_col(st, 3, &rc);
+		if (rc == 0 && !c->status && !(c->status = strdup("?")))
+			rc = -ENOMEM;
+	}
+	if (rc == 0 && s != SQLITE_DONE)
+		rc = -EIO;
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int load_params(sqlite3 *sql, struct rpt_run *r)
+{
+	static const char q[] =
+		"SELECT c.id, p.key, CAST(p.value AS TEXT) FROM cases c, json_each(c.params) p"
+		" WHERE c.run_id = ? AND json_valid(c.params) ORDER BY c.idx, p.id";
+	sqlite3_stmt *st = NULL;
+	int rc = 0, s;
+	if (sqlite3_prepare_v2(sql, q, -1, &st, NULL) != SQLITE_OK)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, r->id);
+	while (rc == 0 && (s = sqlite3_step(st)) == SQLITE_ROW) {
+		struct rpt_case *c = case_by_id(r, sqlite3_column_int64(st, 0));
+		const char *k = (const char *)sqlite3_column_text(st, 1);
+		const char *v = (const char *)sqlite3_column_text(st, 2);
+		if (!c || !k)
+			continue;
+		struct rpt_param *a = realloc(c->params, (c->nparams + 1) * sizeof(*a));
+		if (!a) {
+			rc = -ENOMEM;
+			break;
+		}
+		c->params = a;
+		a[c->nparams].key = strdup(k);
+		a[c->nparams].value = strdup(v ? v : "");
+		c->nparams++;
+		if (!a[c->nparams - 1].key || !a[c->nparams - 1].value)
+			rc = -ENOMEM;
+		else if (!has_str(r->param_keys, r->nparam_keys, k))
+			rc = push_str(&r->param_keys, &r->nparam_keys, k);
+	}
+	if (rc == 0 && s != SQLITE_DONE)
+		rc = -EIO;
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int load_metrics(sqlite3 *sql, struct rpt_run *r)
+{
+	static const char q[] =
+		"SELECT m.case_id, m.name, m.value FROM metrics m JOIN cases c ON c.id = m.case_id"
+		" WHERE c.run_id = ? ORDER BY c.idx, m.name";
+	sqlite3_stmt *st = NULL;
+	int rc = 0, s;
+	if (sqlite3_prepare_v2(sql, q, -1, &st, NULL) != SQLITE_OK)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, r->id);
+	while (rc == 0 && (s = sqlite3_step(st)) == SQLITE_ROW) {
+		struct rpt_case *c = case_by_id(r, sqlite3_column_int64(st, 0));
+		const char *n = (const char *)sqlite3_column_text(st, 1);
+		if (!c || !n)
+			continue;
+		struct rpt_metric *a = realloc(c->metrics, (c->nmetrics + 1) * sizeof(*a));
+		if (!a) {
+			rc = -ENOMEM;
+			break;
+		}
+		c->metrics = a;
+		struct rpt_metric *m = &a[c->nmetrics];
+		m->is_null = sqlite3_column_type(st, 2) == SQLITE_NULL;
+		m->value = m->is_null ? NAN : sqlite3_column_double(st, 2);
+		if (!(m->name = strdup(n))) {
+			rc = -ENOMEM;
+			break;
+		}
+		c->nmetrics++;
+		if (!has_str(r->metric_names, r->nmetric_names, n))
+			rc = push_str(&r->metric_names, &r->nmetric_names, n);
+	}
+	if (rc == 0 && s != SQLITE_DONE)
+		rc = -EIO;
+	sqlite3_finalize(st);
+	if (rc == 0 && r->nmetric_names > 1)
+		qsort(r->metric_names, r->nmetric_names, sizeof(char *), cmp_str);
+	return rc;
+}
+
+/* The run id `run` names: "last" is the highest id. */
+static int pick_run(sqlite3 *sql, const char *path, const char *run, int64_t *id,
+		    char *err, size_t errlen)
+{
+	if (strcmp(run, "last") != 0) {
+		char *end;
+		errno = 0;
+		long long v = strtoll(run, &end, 10);
+		if (errno || end == run || *end || v < 1) {
+			snprintf(err, errlen, "--run: '%s' is not a run id or 'last'", run);
+			return -EINVAL;
+		}
+		*id = v;
+		return 0;
+	}
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(sql, "SELECT max(id) FROM runs", -1, &st, NULL) != SQLITE_OK)
+		return sql_fail(sql, path, err, errlen);
+	int rc = 0;
+	if (sqlite3_step(st) != SQLITE_ROW)
+		rc = sql_fail(sql, path, err, errlen);
+	else if (sqlite3_column_type(st, 0) == SQLITE_NULL) {
+		snprintf(err, errlen, "%s: no runs in the store", path);
+		rc = -ENOENT;
+	} else
+		*id = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* Refuse a file that is not a store, or a store newer than this build. */
+static int check_schema(sqlite3 *sql, const char *path, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v2(sql, "SELECT coalesce(max(version), 0) FROM schema_version",
+				    -1, &st, NULL);
+	if (rc != SQLITE_OK) {
+		const char *m = sqlite3_errmsg(sql);
+		sqlite3_finalize(st);
+		if (strstr(m, "no such table")) {
+			snprintf(err, errlen, "%s: not a socklab store", path);
+			return -ENOTSUP;
+		}
+		snprintf(err, errlen, "%s: %s", path, m);
+		return -EIO;
+	}
+	int64_t v = 0;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	if (v < 1) {
+		snprintf(err, errlen, "%s: not a socklab store", path);
+		return -ENOTSUP;
+	}
+	if (v > db_schema_version()) {
+		snprintf(err, errlen, "%s: schema version %" PRId64 " is newer than this build's %d:"
+			 " use a newer socklab", path, v, db_schema_version());
+		return -ENOTSUP;
+	}
+	return 0;
+}
+
+int rpt_load(const char *path, const char *run, struct rpt_run **out, char *err, size_t errlen)
+{
+	struct stat sb;
+	sqlite3 *sql = NULL;
+	struct rpt_run *r = NULL;
+	int rc;
+
+	*out = NULL;
+	if (stat(path, &sb) < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return rc;
+	}
+	if (!S_ISREG(sb.st_mode)) {
+		snprintf(err, errlen, "%s: not a regular file", path);
+		return -EINVAL;
+	}
+	/*
+	 * Read-write without CREATE, writes refused by query_only: as the last
+	 * connection it checkpoints and removes the -wal and -shm files that a
+	 * read-only connection to a WAL store would leave behind. A file we may
+	 * not write is opened read-only.
+	 */
+	if (sqlite3_open_v2(path, &sql, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		sqlite3_close(sql);
+		sql = NULL;
+		if (sqlite3_open_v2(path, &sql, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
+				    NULL) != SQLITE_OK) {
+			rc = sql ? sql_fail(sql, path, err, errlen) : -ENOMEM;
+			if (!sql)
+				snprintf(err, errlen, "%s: out of memory", path);
+			goto done;
+		}
+	}
+	if (sqlite3_exec(sql, "PRAGMA query_only = ON", NULL, NULL, NULL) != SQLITE_OK) {
+		rc = sql_fail(sql, path, err, errlen);
+		goto done;
+	}
+	sqlite3_busy_timeout(sql, DB_BUSY_TIMEOUT_MS);
+	if ((rc = check_schema(sql, path, err, errlen)) != 0)
+		goto done;
+	if (!(r = calloc(1, sizeof(*r)))) {
+		snprintf(err, errlen, "out of memory");
+		rc = -ENOMEM;
+		goto done;
+	}
+	r->cpus = -1;
+	if ((rc = pick_run(sql, path, run, &r->id, err, errlen)) != 0)
+		goto done;
+	rc = load_run(sql, r);
+	if (rc == -ENOENT) {
+		snprintf(err, errlen, "%s: no run %" PRId64 " (see 'socklab report --run last')",
+			 path, r->id);
+		goto done;
+	}
+	if (rc == 0)
+		rc = load_varying(sql, r);
+	if (rc == 0)
+		rc = load_cases(sql, r);
+	if (rc == 0)
+		rc = load_params(sql, r);
+	if (rc == 0)
+		rc = load_metrics(sql, r);
+	if (rc == -ENOMEM)
+		snprintf(err, errlen, "out of memory");
+	else if (rc != 0)
+		rc = sql_fail(sql, path, err, errlen);
+done:
+	sqlite3_close(sql);
+	if (rc != 0) {
+		rpt_free(r);
+		return rc;
+	}
+	*out = r;
+	return 0;
+}
+
+static void free_strs(char **a, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(a[i]);
+	free(a);
+}
+
+void rpt_free(struct rpt_run *r)
+{
+	if (!r)
+		return;
+	char *f[] = {r->name, r->status, r->started, r->ended, r->scenario_path,
+		     r->scenario_sha256, r->host, r->kernel, r->cpu_model, r->version, r->git};
+	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)
+		free(f[i]);
+	for (size_t i = 0; i < r->ncases; i++) {
+		struct rpt_case *c = &r->cases[i];
+		free(c->status);
+		free(c->error);
+		for (size_t j = 0; j < c->nparams; j++) {
+			free(c->params[j].key);
+			free(c->params[j].value);
+		}
+		free(c->params);
+		for (size_t j = 0; j < c->nmetrics; j++)
+			free(c->metrics[j].name);
+		free(c->metrics);
+	}
+	free(r->cases);
+	free_strs(r->varying, r->nvarying);
+	free_strs(r->param_keys, r->nparam_keys);
+	free_strs(r->metric_names, r->nmetric_names);
+	free(r);
+}
+
+const double *rpt_metric(const struct rpt_case *c, const char *name)
+{
+	for (size_t i = 0; i < c->nmetrics; i++)
+		if (strcmp(c->metrics[i].name, name) == 0)
+			return c->metrics[i].is_null ? NULL : &c->metrics[i].value;
+	return NULL;
+}
+
+const char *rpt_param(const struct rpt_case *c, const char *key)
+{
+	for (size_t i = 0; i < c->nparams; i++)
+		if (strcmp(c->params[i].key, key) == 0)
+			return c->params[i].value;
+	return NULL;
+}
+
+void rpt_num(char *buf, size_t len, double v)
+{
+	for (int prec = 15; prec <= 17; prec++) {
+		snprintf(buf, len, "%.*g", prec, v);
+		if (strtod(buf, NULL) == v)
+			return;
+	}
+}

@@ -1,0 +1,106 @@
+/*
+ * reports/render_json.c — the JSON report, one object whose shape is
+ * documented (and kept stable) in docs/reports.md:
+ * {"run": {metadata, "varying_keys": [...]}, "cases": [{"index", "status",
+ * "error", "params": {key: string}, "metrics": {name: number|null}}]}.
+ * Every metric of the store is there, numbers as the shortest text that
+ * reads back to the stored double; NULL and non-finite values are null.
+ */
+#include "reports/report.h"
+
+#include <errno.h>
+#include <math.h>
+
+static void json_str(FILE *f, const char *s)
+{
+	if (!s) {
+		fputs("null", f);
+		return;
+	}
+	fputc('"', f);
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		switch (*p) {
+		case '"': fputs("\\\"", f); break;
+		case '\\': fputs("\\\\", f); break;
+		case '\n': fputs("\\n", f); break;
+		case '\r': fputs("\\r", f); break;
+		case '\t': fputs("\\t", f); break;
+		default:
+			if (*p < 0x20)
+				fprintf(f, "\\u%04x", *p);
+			else
+				fputc(*p, f);
+		}
+	}
+	fputc('"', f);
+}
+
+static void json_kv(FILE *f, const char *k, const char *v, bool comma)
+{
+	fprintf(f, "%s\n    ", comma ? "," : "");
+	json_str(f, k);
+	fputs(": ", f);
+	json_str(f, v);
+}
+
+static void json_num(FILE *f, const double *v)
+{
+	char buf[40];
+	if (!v || !isfinite(*v)) {
+		fputs("null", f);
+		return;
+	}
+	rpt_num(buf, sizeof(buf), *v);
+	fputs(buf, f);
+}
+
+int rpt_render_json(const struct rpt_run *r, FILE *f)
+{
+	fprintf(f, "{\n  \"run\": {\n    \"id\": %lld", (long long)r->id);
+	json_kv(f, "name", r->name, true);
+	json_kv(f, "status", r->status, true);
+	json_kv(f, "started", r->started, true);
+	json_kv(f, "ended", r->ended, true);
+	json_kv(f, "scenario_path", r->scenario_path, true);
+	json_kv(f, "scenario_sha256", r->scenario_sha256, true);
+	fputs(",\n    \"varying_keys\": [", f);
+	for (size_t k = 0; k < r->nvarying; k++) {
+		fputs(k ? ", " : "", f);
+		json_str(f, r->varying[k]);
+	}
+	fputc(']', f);
+	json_kv(f, "host", r->host, true);
+	json_kv(f, "kernel", r->kernel, true);
+	json_kv(f, "cpu_model", r->cpu_model, true);
+	if (r->cpus >= 0)
+		fprintf(f, ",\n    \"cpus\": %lld", (long long)r->cpus);
+	else
+		fputs(",\n    \"cpus\": null", f);
+	json_kv(f, "version", r->version, true);
+	json_kv(f, "git", r->git, true);
+	fputs("\n  },\n  \"cases\": [", f);
+	for (size_t i = 0; i < r->ncases; i++) {
+		const struct rpt_case *c = &r->cases[i];
+		fprintf(f, "%s\n    {\"index\": %lld, \"status\": ", i ? "," : "", (long long)c->index);
+		json_str(f, c->status);
+		fputs(", \"error\": ", f);
+		json_str(f, c->error);
+		fputs(",\n     \"params\": {", f);
+		for (size_t k = 0; k < c->nparams; k++) {
+			fputs(k ? ", " : "", f);
+			json_str(f, c->params[k].key);
+			fputs(": ", f);
+			json_str(f, c->params[k].value);
+		}
+		fputs("},\n     \"metrics\": {", f);
+		for (size_t m = 0; m < c->nmetrics; m++) {
+			fputs(m ? ", " : "", f);
+			json_str(f, c->metrics[m].name);
+			fputs(": ", f);
+			json_num(f, c->metrics[m].is_null ? NULL : &c->metrics[m].value);
+		}
+		fputs("}}", f);
+	}
+	fputs(r->ncases ? "\n  ]\n}\n" : "]\n}\n", f);
+	return ferror(f) ? -EIO : 0;
+}

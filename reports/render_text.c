@@ -1,0 +1,88 @@
+/*
+ * reports/render_text.c — the terminal report: a title line naming the
+ * run, then the case table (reports/table.c) aligned in columns, numbers
+ * right-aligned, the best value of each metric column followed by '*'.
+ * With colour (stdout a TTY, never a file) the best cells are bold green,
+ * the header bold and a status other than ok red.
+ */
+#include "reports/report.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define BOLD "\033[1m"
+#define GREEN "\033[1;32m"
+#define RED "\033[31m"
+#define RESET "\033[0m"
+
+int rpt_render_text(const struct rpt_run *r, FILE *f, bool colour)
+{
+	struct rpt_table t;
+	char title[1024];
+	int rc = rpt_table_build(r, &t);
+	if (rc != 0)
+		return rc;
+	size_t *w = calloc(t.ncols ? t.ncols : 1, sizeof(*w));
+	bool *marked = calloc(t.ncols ? t.ncols : 1, sizeof(*marked));
+	if (!w || !marked) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	bool any_mark = false;
+	for (size_t c = 0; c < t.ncols; c++) {
+		for (size_t i = 0; i < t.nrows; i++)
+			if (t.best[i * t.ncols + c])
+				marked[c] = any_mark = true;
+		w[c] = strlen(t.cols[c].label);
+		for (size_t i = 0; i < t.nrows; i++) {
+			size_t n = strlen(t.cells[i * t.ncols + c]) + (marked[c] ? 1 : 0);
+			if (n > w[c])
+				w[c] = n;
+		}
+	}
+	rpt_run_title(r, title, sizeof(title));
+	fprintf(f, "%s%s%s\n\n", colour ? BOLD : "", title, colour ? RESET : "");
+	if (t.nrows == 0) {
+		fprintf(f, "(no cases)\n");
+		goto out;
+	}
+	for (size_t c = 0; c < t.ncols; c++) {
+		bool num = t.cols[c].better == RPT_HIGHER || t.cols[c].better == RPT_LOWER;
+		bool last = c + 1 == t.ncols;
+		int pad = (int)(w[c] - strlen(t.cols[c].label));
+		fprintf(f, "%s%*s%s%s%s%*s", c ? "  " : "", num ? pad : 0, "", colour ? BOLD : "",
+			t.cols[c].label, colour ? RESET : "", num || last ? 0 : pad, "");
+	}
+	fputc('\n', f);
+	for (size_t i = 0; i < t.nrows; i++) {
+		for (size_t c = 0; c < t.ncols; c++) {
+			const char *cell = t.cells[i * t.ncols + c];
+			bool best = t.best[i * t.ncols + c];
+			bool num = t.cols[c].better == RPT_HIGHER || t.cols[c].better == RPT_LOWER;
+			bool last = c + 1 == t.ncols;
+			const char *on = "";
+			if (colour && best)
+				on = GREEN;
+			else if (colour && t.cols[c].better == RPT_TEXT && strcmp(cell, "ok") != 0)
+				on = RED;
+			size_t len = strlen(cell) + (marked[c] ? 1 : 0);
+			int pad = (int)(w[c] - len);
+			fprintf(f, "%s%*s%s%s%s%s", c ? "  " : "", num ? pad : 0, "", on, cell,
+				*on ? RESET : "", marked[c] ? (best ? "*" : (last ? "" : " ")) : "");
+			if (!num && !last)
+				fprintf(f, "%*s", pad, "");
+		}
+		fputc('\n', f);
+	}
+	if (any_mark)
+		fprintf(f, "\n* best in its column: highest throughput, lowest latency, errors,"
+			" loss, CPU and memory\n");
+out:
+	free(w);
+	free(marked);
+	rpt_table_free(&t);
+	if (rc == 0 && ferror(f))
+		rc = -EIO;
+	return rc;
+}
