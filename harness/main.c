@@ -12,6 +12,7 @@ static const struct cli_verb verbs[] = {
 	{"run", "run a scenario file, store the results, print a summary", cmd_run},
 	{"serve", "run one built-in server (model x handler) until Ctrl-C", cmd_serve},
 	{"load", "drive simulated clients at a server on loopback", cmd_load},
+	{"relay", "relay to a server on loopback with seeded loss, delay, re-chunking", cmd_relay},
 	{"analyze", "per-conversation statistics of a pcap file (tshark-exact counts)", cmd_analyze},
 	{"report", "print one stored run's case table (text, md, csv, json)", cmd_report},
 };

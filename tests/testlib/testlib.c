@@ -116,7 +116,29 @@ void tl_startv(struct tl_server *s, const char *const *args)
 	tl_startv_opts(s, NULL, args);
 }
 
+static void start_verb(struct tl_server *s, const struct tl_opts *o, const char *verb,
+		       const char *const *args);
+
 void tl_startv_opts(struct tl_server *s, const struct tl_opts *o, const char *const *args)
+{
+	start_verb(s, o, "serve", args);
+}
+
+void tl_start_verb(struct tl_server *s, const char *verb, ...)
+{
+	const char *args[60];
+	size_t n = 0;
+	va_list ap;
+	va_start(ap, verb);
+	while (n < 59 && (args[n] = va_arg(ap, const char *)) != NULL)
+		n++;
+	va_end(ap);
+	args[n] = NULL;
+	start_verb(s, NULL, verb, args);
+}
+
+static void start_verb(struct tl_server *s, const struct tl_opts *o, const char *verb,
+		       const char *const *args)
 {
 	int p[2];
 	const char *argv[64];
@@ -124,7 +146,7 @@ void tl_startv_opts(struct tl_server *s, const struct tl_opts *o, const char *co
 
 	memset(s, 0, sizeof(*s));
 	argv[n++] = tl_bin();
-	argv[n++] = "serve";
+	argv[n++] = verb;
 	for (; args[n - 2] && n < 63; n++)
 		argv[n] = args[n - 2];
 	argv[n] = NULL;

@@ -33,6 +33,10 @@ const char *tl_bin(void);
 void tl_start(struct tl_server *s, ...);
 void tl_startv(struct tl_server *s, const char *const *args);
 
+/* Start any long-running verb that announces itself the same way
+ * (`socklab VERB ARGS...`, e.g. "relay"); stop it with tl_stop. */
+void tl_start_verb(struct tl_server *s, const char *verb, ...);
+
 /* How the server process is started, beyond its arguments. */
 struct tl_opts {
 	unsigned nofile;         /* > 0: RLIMIT_NOFILE soft and hard, set in the

@@ -1,0 +1,156 @@
+/*
+ * harness/relay.h — `socklab relay`: a userspace impairment relay between
+ * clients and a server on loopback, deterministic under a seed.
+ *
+ * Two halves. The decisions (relay_decide.c) are pure and socket-free: a
+ * seeded xoshiro256** (clients/payload.h) says for each datagram whether
+ * it is lost, duplicated, held back behind the next one (reordered) and
+ * how long it is delayed; a virtual-clock rate queue admits or tail-drops
+ * it; a chunker cuts a TCP byte stream into the configured write sizes.
+ * Every decision draws the same number of values from the generator
+ * whatever the probabilities, so one seed gives one decision sequence.
+ *
+ * The loop (relay.c) is one net_poller: UDP keeps one upstream socket per
+ * client address; TCP pairs each accepted connection with a non-blocking
+ * upstream one and forwards both ways with backpressure. Impairment
+ * applies client->server, and server->client too with `both`.
+ */
+#ifndef SOCKLAB_HARNESS_RELAY_H
+#define SOCKLAB_HARNESS_RELAY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "clients/payload.h"
+#include "net/addr.h"
+
+#define RLY_MAX_CHUNKS 32
+
+/* TCP write sizes: none (forward as read), a cycled list, or uniform A..B. */
+enum rly_chunk_kind {
+	RLY_CHUNK_NONE,
+	RLY_CHUNK_LIST,
+	RLY_CHUNK_RANDOM,
+};
+
+struct rly_chunk_spec {
+	enum rly_chunk_kind kind;
+	size_t sizes[RLY_MAX_CHUNKS];
+	size_t n;
+	size_t lo, hi;           /* random: inclusive */
+};
+
+/* One stream's position in its chunk sequence. */
+struct rly_chunker {
+	const struct rly_chunk_spec *spec;
+	size_t idx;
+	struct pl_rng rng;
+};
+
+struct rly_impair {
+	double loss, dup, reorder;   /* probabilities 0..1 */
+	uint64_t delay_ns, jitter_ns;/* delay +- uniform jitter, clamped at 0 */
+	uint64_t rate_bps;           /* 0: unlimited */
+	uint64_t queue_bytes;        /* the rate queue's bound (tail drop) */
+};
+
+struct rly_config {
+	enum net_proto proto;        /* NET_TCP or NET_UDP */
+	struct net_addr listen, to;
+	struct rly_impair imp;
+	struct rly_chunk_spec chunk;
+	uint64_t seed;
+	bool both;                   /* impair server->client as well */
+	uint64_t reset_after;        /* TCP: RST after this many c2s bytes; 0 never */
+	uint64_t stall_ns, stall_at; /* TCP: pause c2s stall_ns once stall_at bytes are through */
+};
+
+/* What happens to one datagram. */
+struct rly_verdict {
+	bool drop;
+	bool dup;
+	bool reorder;
+	uint64_t delay_ns;
+};
+
+/* The per-direction decision state. */
+struct rly_decider {
+	const struct rly_impair *imp;
+	struct pl_rng rng;
+};
+
+/* A FIFO drained at rate_bps on a virtual clock: busy_until is when the
+ * last admitted byte has left. */
+struct rly_rate {
+	uint64_t rate_bps;
+	uint64_t queue_bytes;
+	uint64_t busy_until;         /* ns */
+};
+
+/* ---- parsers: 0 or -EINVAL with the reason in err ---- */
+
+/* "0.05", "5%", "0" .. "1" / "100%". */
+int rly_prob_parse(const char *s, double *out, char *err, size_t errlen);
+/* "MS", "MS±J", "MS+-J" (milliseconds, fractions allowed). */
+int rly_delay_parse(const char *s, uint64_t *delay_ns, uint64_t *jitter_ns,
+		    char *err, size_t errlen);
+/* Bits per second: "1000000", "500k", "10M", "1G" (SI), optional "bps"
+ * or "bit/s" suffix. At least 1. */
+int rly_rate_parse(const char *s, uint64_t *bps, char *err, size_t errlen);
+/* "1,3,7" (up to RLY_MAX_CHUNKS sizes, each 1..65536) or "random:A-B". */
+int rly_chunk_parse(struct rly_chunk_spec *c, const char *s, char *err, size_t errlen);
+/* "MS@BYTES": stall for MS milliseconds after BYTES (>= 1) bytes. */
+int rly_stall_parse(const char *s, uint64_t *ns, uint64_t *at, char *err, size_t errlen);
+
+/* ---- decisions ---- */
+
+/* stream distinguishes independent generators from one seed (direction,
+ * connection number). */
+void rly_decider_init(struct rly_decider *d, const struct rly_impair *imp,
+		      uint64_t seed, uint64_t stream);
+void rly_decide(struct rly_decider *d, struct rly_verdict *v);
+
+void rly_rate_init(struct rly_rate *r, uint64_t rate_bps, uint64_t queue_bytes);
+/* Admit len bytes arriving at now: 0 and *depart (when its last bit
+ * leaves), or -ENOBUFS when the queue already holds queue_bytes (tail
+ * drop). Unlimited rate: depart = now. */
+int rly_rate_admit(struct rly_rate *r, uint64_t now, size_t len, uint64_t *depart);
+
+void rly_chunker_init(struct rly_chunker *c, const struct rly_chunk_spec *spec,
+		      uint64_t seed, uint64_t stream);
+/* The next write size; 0 for RLY_CHUNK_NONE (write what there is). */
+size_t rly_chunk_next(struct rly_chunker *c);
+
+/* ---- the loop ---- */
+
+/* Everything the relay did, per direction. UDP counts datagrams, and
+ * received == forwarded + dropped + rate_dropped; duplicated are extra
+ * copies on top of forwarded. TCP streams count in struct rly_counters. */
+struct rly_dgram_counters {
+	uint64_t received, forwarded, dropped, duplicated, reordered, delayed, rate_dropped;
+};
+
+struct rly_counters {
+	struct rly_dgram_counters c2s, s2c;
+	uint64_t send_errors, flows, flows_refused;
+	uint64_t conns, upstream_failed, bytes_c2s, bytes_s2c, chunks, holds, stalls, resets;
+};
+
+struct rly_relay;
+
+/* Bind the listening socket. Returns 0 or -errno with text in err; the
+ * caller frees with rly_close. */
+int rly_open(struct rly_relay **out, const struct rly_config *cfg, char *err, size_t errlen);
+const struct net_addr *rly_addr(const struct rly_relay *r);
+/* Run until rly_shutdown; pending delayed datagrams are sent at the end.
+ * Returns 0 or -errno. */
+int rly_run(struct rly_relay *r);
+/* Async-signal-safe: ask rly_run to return. */
+void rly_shutdown(struct rly_relay *r);
+const struct rly_counters *rly_counters(const struct rly_relay *r);
+void rly_counters_json(const struct rly_counters *c, const struct rly_config *cfg, FILE *f);
+void rly_close(struct rly_relay *r);
+
+#endif

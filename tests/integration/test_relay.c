@@ -1,0 +1,284 @@
+/*
+ * tests/integration/test_relay.c — `socklab relay` between a client and the
+ * real `socklab serve` on loopback. UDP: the same seed loses the same
+ * sequence numbers in two runs and another seed loses others, and the
+ * counters add up (forwarded + dropped = received; the echo server answers
+ * every forwarded copy, duplicates included). TCP: a 1000-byte send cut
+ * into 1,3,7-byte writes comes back intact and in order; `socklab load
+ * --framing length` through random re-chunking against the framed handler
+ * sees every message intact; --reset-after resets after exactly that many
+ * bytes; --stall holds the stream at its byte offset for its time. UDP
+ * --rate tail-drops beyond the queue and the counters still add up. The
+ * command line refuses bad values and non-loopback addresses
+ * with exit 2.
+ */
+#include "testlib/testlib.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define NSEQ 100
+
+/* Send 0..NSEQ-1 one at a time through relay r; lost[i] = no echo. */
+static void udp_numbered(const struct tl_server *r, bool *lost)
+{
+	int fd = tl_dgram(r, NULL, 0);
+	for (int i = 0; i < NSEQ; i++) {
+		char msg[32], got[64];
+		int n = snprintf(msg, sizeof(msg), "seq %d", i);
+		assert_int_equal(send(fd, msg, (size_t)n, 0), n);
+		lost[i] = true;
+		double end = tl_ms() + 150;
+		while (tl_ms() < end) {
+			struct pollfd p = {fd, POLLIN, 0};
+			int pr = poll(&p, 1, (int)(end - tl_ms()) + 1);
+			if (pr <= 0)
+				break;
+			ssize_t k = recv(fd, got, sizeof(got) - 1, 0);
+			assert_true(k > 0);
+			got[k] = '\0';
+			if (atoi(got + 4) == i) {
+				lost[i] = false;
+				break;
+			}
+		}
+	}
+	close(fd);
+}
+
+static void start_relay_udp(struct tl_server *r, const struct tl_server *s, const char *seed)
+{
+	tl_start_verb(r, "relay", "--proto", "udp", "--listen", "127.0.0.1:0", "--to",
+		      s->addr_str, "--loss", "0.2", "--seed", seed, NULL);
+}
+
+static void test_udp_same_seed_same_losses(void **state)
+{
+	(void)state;
+	struct tl_server s, r;
+	bool lost[3][NSEQ];
+	const char *seeds[3] = {"7", "7", "8"};
+	tl_start(&s, "--proto", "udp", NULL);
+	for (int run = 0; run < 3; run++) {
+		start_relay_udp(&r, &s, seeds[run]);
+		udp_numbered(&r, lost[run]);
+		tl_stop(&r);
+		long long nlost = 0;
+		for (int i = 0; i < NSEQ; i++)
+			nlost += lost[run][i];
+		assert_int_equal(tl_stat(&r, "received"), NSEQ);
+		assert_int_equal(tl_stat(&r, "forwarded") + tl_stat(&r, "dropped"), NSEQ);
+		assert_int_equal(tl_stat(&r, "dropped"), nlost);
+		assert_int_equal(tl_stat(&r, "reply_received"), NSEQ - nlost);
+		assert_int_equal(tl_stat(&r, "flows"), 1);
+		assert_in_range(nlost, 5, 40);
+	}
+	assert_memory_equal(lost[0], lost[1], sizeof(lost[0]));
+	assert_memory_not_equal(lost[0], lost[2], sizeof(lost[0]));
+	tl_stop(&s);
+}
+
+/* Duplicates, reordering and delay: every datagram is accounted for. */
+static void test_udp_counters_add_up(void **state)
+{
+	(void)state;
+	struct tl_server s, r;
+	tl_start(&s, "--proto", "udp", NULL);
+	tl_start_verb(&r, "relay", "--proto", "udp", "--listen", "127.0.0.1:0", "--to",
+		      s.addr_str, "--loss", "10%", "--dup", "0.1", "--reorder", "0.1",
+		      "--delay", "2+-1", "--seed", "3", NULL);
+	int fd = tl_dgram(&r, NULL, 0);
+	for (int i = 0; i < 300; i++) {
+		char msg[32];
+		int n = snprintf(msg, sizeof(msg), "seq %d", i);
+		assert_int_equal(send(fd, msg, (size_t)n, 0), n);
+		usleep(200);
+	}
+	usleep(300000);   /* the last delayed and held datagrams, and their echoes */
+	close(fd);
+	tl_stop(&r);
+	long long rcv = tl_stat(&r, "received"), fwd = tl_stat(&r, "forwarded");
+	long long drop = tl_stat(&r, "dropped"), dup = tl_stat(&r, "duplicated");
+	assert_int_equal(rcv, 300);
+	assert_int_equal(fwd + drop + tl_stat(&r, "rate_dropped"), rcv);
+	assert_in_range(drop, 10, 60);
+	assert_in_range(dup, 5, 60);
+	assert_true(tl_stat(&r, "reordered") > 0);
+	assert_int_equal(tl_stat(&r, "delayed"), fwd);
+	assert_int_equal(tl_stat(&r, "reply_received"), fwd + dup);
+	assert_int_equal(tl_stat(&r, "reply_forwarded"), fwd + dup);
+	assert_int_equal(tl_stat(&r, "send_errors"), 0);
+	tl_stop(&s);
+}
+
+static void test_tcp_chunked_echo(void **state)
+{
+	(void)state;
+	struct tl_server s, r;
+	uint8_t out[1000], in[1000];
+	for (size_t i = 0; i < sizeof(out); i++)
+		out[i] = (uint8_t)(i * 7 + 3);
+	tl_start(&s, NULL);
+	tl_start_verb(&r, "relay", "--listen", "127.0.0.1:0", "--to", s.addr_str,
+		      "--chunk", "1,3,7", NULL);
+	int fd = tl_connect(&r);
+	assert_int_equal(send(fd, out, sizeof(out), 0), (ssize_t)sizeof(out));
+	assert_int_equal(tl_recv_n(fd, in, sizeof(in)), sizeof(in));
+	assert_memory_equal(in, out, sizeof(out));
+	assert_int_equal(tl_finish(fd, NULL), 1);
+	close(fd);
+	tl_stop(&r);
+	assert_int_equal(tl_stat(&r, "bytes_c2s"), 1000);
+	assert_int_equal(tl_stat(&r, "bytes_s2c"), 1000);
+	/* 90 cycles of 1+3+7 and then 1, 3, 6: at least 273 writes. */
+	assert_true(tl_stat(&r, "chunks") >= 273);
+	assert_int_equal(tl_stat(&r, "conns"), 1);
+	tl_stop(&s);
+}
+
+static void test_tcp_framed_load(void **state)
+{
+	(void)state;
+	struct tl_server s, r;
+	char out[8192];
+	tl_start(&s, "--handler", "framed", "--framing", "length", NULL);
+	tl_start_verb(&r, "relay", "--listen", "127.0.0.1:0", "--to", s.addr_str,
+		      "--chunk", "random:1-16", "--seed", "5", NULL);
+	const char *a[] = {"--target", r.addr_str, "--framing", "length", "--clients", "4",
+			   "--requests", "400", "--size", "uniform:1-300", "--json", NULL};
+	assert_int_equal(tl_run_verb("load", out, sizeof(out), a), 0);
+	const char *p = strstr(out, "\"errors\":");
+	assert_non_null(p);
+	assert_int_equal(atoll(p + 9), 0);
+	p = strstr(out, "\"replies\":");
+	assert_non_null(p);
+	assert_int_equal(atoll(p + 10), 400);
+	tl_stop(&r);
+	assert_true(tl_stat(&r, "chunks") > 400);
+	assert_int_equal(tl_stat(&r, "bytes_c2s"), tl_stat(&r, "bytes_s2c"));
+	tl_stop(&s);
+}
+
+static void test_tcp_reset_after(void **state)
+{
+	(void)state;
+	struct tl_server s, r;
+	uint8_t buf[300];
+	memset(buf, 'x', sizeof(buf));
+	tl_start(&s, NULL);
+	tl_start_verb(&r, "relay", "--listen", "127.0.0.1:0", "--to", s.addr_str,
+		      "--reset-after", "100", "--chunk", "7", NULL);
+	int fd = tl_connect(&r);
+	assert_int_equal(send(fd, buf, sizeof(buf), 0), (ssize_t)sizeof(buf));
+	assert_int_equal(tl_wait_closed(fd, 3000), 1);
+	close(fd);
+	tl_stop(&r);
+	assert_int_equal(tl_stat(&r, "resets"), 1);
+	assert_int_equal(tl_stat(&r, "bytes_c2s"), 100);
+	tl_stop(&s);
+}
+
+/* --stall 300@100: the first 100 bytes come back at once, the rest only
+ * after the pause, all intact. */
+static void test_tcp_stall(void **state)
+{
+	(void)state;
+	struct tl_server s, r;
+	uint8_t out[200], in[200];
+	for (size_t i = 0; i < sizeof(out); i++)
+		out[i] = (uint8_t)i;
+	tl_start(&s, "--nodelay", NULL);
+	tl_start_verb(&r, "relay", "--listen", "127.0.0.1:0", "--to", s.addr_str,
+		      "--stall", "300@100", NULL);
+	int fd = tl_connect(&r);
+	double t0 = tl_ms();
+	assert_int_equal(send(fd, out, sizeof(out), 0), (ssize_t)sizeof(out));
+	assert_int_equal(tl_recv_n(fd, in, 100), 100);
+	assert_true(tl_ms() - t0 < 250);
+	assert_int_equal(tl_recv_n(fd, in + 100, 100), 100);
+	assert_true(tl_ms() - t0 >= 290);
+	assert_memory_equal(in, out, sizeof(out));
+	close(fd);
+	tl_stop(&r);
+	assert_int_equal(tl_stat(&r, "stalls"), 1);
+	tl_stop(&s);
+}
+
+/* 200 x 1000 B in ~0.1 s (16 Mbit/s) at 800 kbit/s with a 10 KiB queue:
+ * about twenty get through, the rest is tail-dropped, everything adds up. */
+static void test_udp_rate(void **state)
+{
+	(void)state;
+	struct tl_server s, r;
+	uint8_t msg[1000];
+	memset(msg, 'r', sizeof(msg));
+	tl_start(&s, "--proto", "udp", NULL);
+	tl_start_verb(&r, "relay", "--proto", "udp", "--listen", "127.0.0.1:0", "--to",
+		      s.addr_str, "--rate", "800k", "--queue", "10k", NULL);
+	int fd = tl_dgram(&r, NULL, 0);
+	/* Paced a little so that the relay's own receive buffer never
+	 * overflows: only the rate queue may drop. */
+	for (int i = 0; i < 200; i++) {
+		assert_int_equal(send(fd, msg, sizeof(msg), 0), (ssize_t)sizeof(msg));
+		usleep(500);
+	}
+	usleep(400000);   /* the queue drains in ~100 ms */
+	close(fd);
+	tl_stop(&r);
+	long long fwd = tl_stat(&r, "forwarded"), rd = tl_stat(&r, "rate_dropped");
+	assert_int_equal(tl_stat(&r, "received"), 200);
+	assert_int_equal(fwd + rd, 200);
+	assert_in_range(fwd, 10, 60);
+	assert_int_equal(tl_stat(&r, "reply_received"), fwd);
+	tl_stop(&s);
+}
+
+static void test_cli_errors(void **state)
+{
+	(void)state;
+	char out[1024];
+	const char *bad[][10] = {
+		{"--listen", "127.0.0.1:0", "--to", "192.0.2.1:80", NULL},
+		{"--listen", "0.0.0.0:0", "--to", "127.0.0.1:9", NULL},
+		{"--to", "127.0.0.1:9", NULL},
+		{"--listen", "127.0.0.1:0", NULL},
+		{"--listen", "127.0.0.1:0", "--to", "127.0.0.1:0", NULL},
+		{"--listen", "127.0.0.1:0", "--to", "127.0.0.1:9", "--proto", "udp", "--loss", "5", NULL},
+		{"--listen", "127.0.0.1:0", "--to", "127.0.0.1:9", "--loss", "0.1", NULL},
+		{"--listen", "127.0.0.1:0", "--to", "127.0.0.1:9", "--proto", "udp", "--chunk", "3", NULL},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(tl_run_verb("relay", out, sizeof(out), bad[i]), 2);
+	const char *more[][10] = {
+		{"--listen", "127.0.0.1:0", "--to", "127.0.0.1:9", "--chunk", "0", NULL},
+		{"--listen", "127.0.0.1:0", "--to", "127.0.0.1:9", "--delay", "x", NULL},
+		{"--listen", "127.0.0.1:0", "--to", "127.0.0.1:9", "--nosuch", NULL},
+		{"--listen", "127.0.0.1:0", "--to", "127.0.0.1:9", "--proto", "sctp", NULL},
+		{"--listen", "127.0.0.1:0", "--to", "127.0.0.1:9", "--stall", "5", NULL},
+		{"--listen", "127.0.0.1:0", "--to", "127.0.0.1:9", "--proto", "udp", "--stall", "5@5", NULL},
+	};
+	for (size_t i = 0; i < sizeof(more) / sizeof(more[0]); i++)
+		assert_int_equal(tl_run_verb("relay", out, sizeof(out), more[i]), 2);
+	const char *help[] = {"--help", NULL};
+	assert_int_equal(tl_run_verb("relay", out, sizeof(out), help), 0);
+	assert_non_null(strstr(out, "--chunk"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_teardown(test_udp_same_seed_same_losses, tl_cleanup),
+		cmocka_unit_test_teardown(test_udp_counters_add_up, tl_cleanup),
+		cmocka_unit_test_teardown(test_tcp_chunked_echo, tl_cleanup),
+		cmocka_unit_test_teardown(test_tcp_framed_load, tl_cleanup),
+		cmocka_unit_test_teardown(test_tcp_reset_after, tl_cleanup),
+		cmocka_unit_test_teardown(test_tcp_stall, tl_cleanup),
+		cmocka_unit_test_teardown(test_udp_rate, tl_cleanup),
+		cmocka_unit_test_teardown(test_cli_errors, tl_cleanup),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
