@@ -56,6 +56,13 @@ static void test_real_clock_2s(void **state)
 		if (next > now)
 			net_sleep_ns(next - now < 5000000 ? next - now : 5000000);
 	}
+	/* A loop descheduled past the end (a loaded machine) sends what was
+	 * due late, as the engine does; nothing due before the end is lost. */
+	for (unsigned i = 0; i < 4; i++)
+		while (pace_peek(&p[i]) < end) {
+			pace_next(&p[i]);
+			sends++;
+		}
 	assert_in_range(sends, 1960, 2040);
 }
 
