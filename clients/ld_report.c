@@ -2,6 +2,7 @@
  * clients/ld_report.c — the load result as text for a person or as one
  * JSON object for a program (`socklab load --json`, the scenario runner).
  */
+#include "net/json.h"
 #include "clients/engine.h"
 
 #include <inttypes.h>
@@ -88,28 +89,13 @@ void ld_result_print(const struct ld_config *cfg, const struct ld_result *r, FIL
 		fprintf(f, "unreachable: every client was refused at start\n");
 }
 
-static void json_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-		if (ch == '"' || ch == '\\')
-			fprintf(f, "\\%c", ch);
-		else if (ch < 0x20)
-			fprintf(f, "\\u%04x", ch);
-		else
-			fputc(ch, f);
-	}
-	fputc('"', f);
-}
-
 void ld_result_json(const struct ld_config *cfg, const struct ld_result *r, FILE *f)
 {
 	char target[NET_ADDRSTRLEN];
 	const struct hist *h = &r->latency;
 
 	fprintf(f, "{\"target\":");
-	json_str(f, net_addr_str(&cfg->target, target, sizeof(target)));
+	net_json_fputs(f, net_addr_str(&cfg->target, target, sizeof(target)));
 	fprintf(f, ",\"proto\":\"%s\",\"clients\":%u,\"threads\":%u,\"mode\":\"%s\"",
 		net_proto_name(cfg->proto), cfg->clients, r->threads, mode(cfg));
 	fprintf(f, ",\"rate\":%.3f,\"duration_s\":%.6f", cfg->rate, (double)r->elapsed_ns / 1e9);

@@ -10,6 +10,7 @@
  * and analysed up to the cut), 2 on bad flags or a file that is missing,
  * unreadable or not a capture.
  */
+#include "net/json.h"
 #include "harness/cli.h"
 #include "harness/flows.h"
 #include "harness/pkt.h"
@@ -128,21 +129,6 @@ static double secs(uint64_t ns)
 	return (double)ns / 1e9;
 }
 
-static void json_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
-}
-
 static void json_dir(FILE *f, const struct cap_dir *d, bool tcp)
 {
 	fprintf(f, "{\"packets\":%llu,\"bytes\":%llu,\"segments\":%llu,\"payload_bytes\":%llu,"
@@ -181,9 +167,9 @@ static void print_json(FILE *f, const struct analysis *a, const struct analyze_o
 	const struct cap_totals *t = &a->t;
 
 	fprintf(f, "{\"file\":");
-	json_str(f, o->file);
+	net_json_fputs(f, o->file);
 	fprintf(f, ",\"link_type\":%d,\"link_name\":", a->link);
-	json_str(f, a->link_name);
+	net_json_fputs(f, a->link_name);
 	fprintf(f, ",\"filter_port\":%u,\"packets\":%llu,\"bytes\":%llu,\"duration\":%.9f,"
 		"\"tcp\":%llu,\"udp\":%llu,\"other_ip\":%llu,\"fragments\":%llu,"
 		"\"truncated\":%llu,\"filtered\":%llu,\"untracked\":%llu,\"malformed\":%llu,"
@@ -198,7 +184,7 @@ static void print_json(FILE *f, const struct analysis *a, const struct analyze_o
 			(unsigned long long)t->rc[k]);
 	fprintf(f, "},\"read_error\":");
 	if (a->read_error[0])
-		json_str(f, a->read_error);
+		net_json_fputs(f, a->read_error);
 	else
 		fprintf(f, "null");
 	fprintf(f, ",\"flows\":[");

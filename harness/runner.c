@@ -10,6 +10,7 @@
 #include "harness/cli.h"
 #include "harness/store.h"
 #include "net/clock.h"
+#include "net/json.h"
 #include "servers/srv.h"
 
 #include <errno.h>
@@ -409,15 +410,7 @@ static void summary_json(const struct scn *s, const struct case_out *cs, size_t 
 {
 	FILE *f = o->out;
 	fprintf(f, "{\"run_id\":%" PRId64 ",\"status\":\"%s\",\"db\":", run_id, db_status_name(st));
-	char *q = NULL;
-	struct db_param p = {"db", o->db_path};
-	/* db_params_json escapes; take the quoted value out of {"db":"..."}. */
-	if (db_params_json(&p, 1, &q) == 0 && strlen(q) > 7) {
-		fprintf(f, "%.*s", (int)strlen(q) - 7, q + 6);
-	} else {
-		fprintf(f, "null");
-	}
-	free(q);
+	net_json_fputs(f, o->db_path);
 	fprintf(f, ",\"cases\":[");
 	for (size_t i = 0; i < n; i++) {
 		const struct case_out *co = &cs[i];
@@ -438,7 +431,8 @@ static void summary_json(const struct scn *s, const struct case_out *cs, size_t 
 		for (size_t t = 0, first = 1; t < s->nthresholds; t++) {
 			if (!co->failed[t])
 				continue;
-			fprintf(f, "%s\"%s\"", first ? "" : ",", s->thresholds[t].text);
+			fputs(first ? "" : ",", f);
+			net_json_fputs(f, s->thresholds[t].text);
 			first = 0;
 		}
 		fprintf(f, "]}");

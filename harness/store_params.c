@@ -17,44 +17,13 @@
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
+#include "net/json.h"
+
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 /* ---- JSON ---- */
-
-static int json_string(struct net_buf *b, const char *s)
-{
-	static const char hex[] = "0123456789abcdef";
-	int rc = net_buf_append(b, "\"", 1);
-	for (const unsigned char *p = (const unsigned char *)s; rc == 0 && *p; p++) {
-		char esc[7] = "\\";
-		size_t n = 2;
-		switch (*p) {
-		case '"': esc[1] = '"'; break;
-		case '\\': esc[1] = '\\'; break;
-		case '\b': esc[1] = 'b'; break;
-		case '\f': esc[1] = 'f'; break;
-		case '\n': esc[1] = 'n'; break;
-		case '\r': esc[1] = 'r'; break;
-		case '\t': esc[1] = 't'; break;
-		default:
-			if (*p >= 0x20) {
-				/* UTF-8 bytes pass through; the loader validated them. */
-				rc = net_buf_append(b, p, 1);
-				continue;
-			}
-			memcpy(esc, "\\u00", 4);
-			esc[4] = hex[*p >> 4];
-			esc[5] = hex[*p & 15];
-			n = 6;
-		}
-		rc = net_buf_append(b, esc, n);
-	}
-	if (rc == 0)
-		rc = net_buf_append(b, "\"", 1);
-	return rc;
-}
 
 int db_params_json(const struct db_param *params, size_t n, char **out)
 {
@@ -74,11 +43,11 @@ int db_params_json(const struct db_param *params, size_t n, char **out)
 		if (i > 0)
 			rc = net_buf_append(&b, ",", 1);
 		if (rc == 0)
-			rc = json_string(&b, params[i].key);
+			rc = net_json_string(&b, params[i].key);
 		if (rc == 0)
 			rc = net_buf_append(&b, ":", 1);
 		if (rc == 0)
-			rc = json_string(&b, params[i].value);
+			rc = net_json_string(&b, params[i].value);
 	}
 	if (rc == 0)
 		rc = net_buf_append(&b, "}", 2);   /* with the NUL */
@@ -108,7 +77,7 @@ int db_json_array(const char *const *items, size_t n, char **out)
 		if (i > 0)
 			rc = net_buf_append(&b, ",", 1);
 		if (rc == 0)
-			rc = json_string(&b, items[i]);
+			rc = net_json_string(&b, items[i]);
 	}
 	if (rc == 0)
 		rc = net_buf_append(&b, "]", 2);   /* with the NUL */

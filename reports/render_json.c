@@ -6,41 +6,18 @@
  * Every metric of the store is there, numbers as the shortest text that
  * reads back to the stored double; NULL and non-finite values are null.
  */
+#include "net/json.h"
 #include "reports/report.h"
 
 #include <errno.h>
 #include <math.h>
 
-static void json_str(FILE *f, const char *s)
-{
-	if (!s) {
-		fputs("null", f);
-		return;
-	}
-	fputc('"', f);
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		switch (*p) {
-		case '"': fputs("\\\"", f); break;
-		case '\\': fputs("\\\\", f); break;
-		case '\n': fputs("\\n", f); break;
-		case '\r': fputs("\\r", f); break;
-		case '\t': fputs("\\t", f); break;
-		default:
-			if (*p < 0x20)
-				fprintf(f, "\\u%04x", *p);
-			else
-				fputc(*p, f);
-		}
-	}
-	fputc('"', f);
-}
-
 static void json_kv(FILE *f, const char *k, const char *v, bool comma)
 {
 	fprintf(f, "%s\n    ", comma ? "," : "");
-	json_str(f, k);
+	net_json_fputs(f, k);
 	fputs(": ", f);
-	json_str(f, v);
+	net_json_fputs(f, v);
 }
 
 static void json_num(FILE *f, const double *v)
@@ -66,7 +43,7 @@ int rpt_render_json(const struct rpt_run *r, FILE *f)
 	fputs(",\n    \"varying_keys\": [", f);
 	for (size_t k = 0; k < r->nvarying; k++) {
 		fputs(k ? ", " : "", f);
-		json_str(f, r->varying[k]);
+		net_json_fputs(f, r->varying[k]);
 	}
 	fputc(']', f);
 	json_kv(f, "host", r->host, true);
@@ -82,20 +59,20 @@ int rpt_render_json(const struct rpt_run *r, FILE *f)
 	for (size_t i = 0; i < r->ncases; i++) {
 		const struct rpt_case *c = &r->cases[i];
 		fprintf(f, "%s\n    {\"index\": %lld, \"status\": ", i ? "," : "", (long long)c->index);
-		json_str(f, c->status);
+		net_json_fputs(f, c->status);
 		fputs(", \"error\": ", f);
-		json_str(f, c->error);
+		net_json_fputs(f, c->error);
 		fputs(",\n     \"params\": {", f);
 		for (size_t k = 0; k < c->nparams; k++) {
 			fputs(k ? ", " : "", f);
-			json_str(f, c->params[k].key);
+			net_json_fputs(f, c->params[k].key);
 			fputs(": ", f);
-			json_str(f, c->params[k].value);
+			net_json_fputs(f, c->params[k].value);
 		}
 		fputs("},\n     \"metrics\": {", f);
 		for (size_t m = 0; m < c->nmetrics; m++) {
 			fputs(m ? ", " : "", f);
-			json_str(f, c->metrics[m].name);
+			net_json_fputs(f, c->metrics[m].name);
 			fputs(": ", f);
 			json_num(f, c->metrics[m].is_null ? NULL : &c->metrics[m].value);
 		}
