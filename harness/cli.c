@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <signal.h>
 #include <sys/resource.h>
 
 int cli_uint(const char *verb, const char *flag, const char *s,
@@ -90,6 +91,15 @@ void cli_bad_flag(const char *verb, int optopt, const char *arg)
 	else
 		fprintf(stderr, "socklab %s: %s: unknown flag or missing value "
 			"(see 'socklab %s --help')\n", verb, arg ? arg : "?", verb);
+}
+
+int cli_on_stop(void (*fn)(int))
+{
+	struct sigaction sa = {.sa_handler = fn};
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGINT, &sa, NULL) < 0 || sigaction(SIGTERM, &sa, NULL) < 0)
+		return -errno;
+	return 0;
 }
 
 unsigned long cli_raise_nofile(void)

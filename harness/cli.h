@@ -28,6 +28,10 @@ int cli_duration_ns(const char *verb, const char *flag, const char *s, uint64_t 
 /* The unknown- or incomplete-flag message for getopt's '?' and ':'. */
 void cli_bad_flag(const char *verb, int optopt, const char *arg);
 
+/* Route SIGINT and SIGTERM to fn (which must be async-signal-safe):
+ * how every long-running verb learns it should stop in order. 0 or -errno. */
+int cli_on_stop(void (*fn)(int));
+
 /* Raise RLIMIT_NOFILE to its hard limit; returns the soft limit now. */
 unsigned long cli_raise_nofile(void);
 

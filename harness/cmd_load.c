@@ -383,13 +383,11 @@ int cmd_load(int argc, char **argv)
 	cli_raise_nofile();
 	atomic_store(&cancelled, 0);
 	o.cfg.cancel = &cancelled;
-	struct sigaction sa = {.sa_handler = on_signal}, old_int, old_term;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, &old_int);
-	sigaction(SIGTERM, &sa, &old_term);
+	if ((rc = cli_on_stop(on_signal)) < 0) {
+		fprintf(stderr, "socklab load: sigaction: %s\n", strerror(-rc));
+		return CLI_FAILED;
+	}
 	rc = ld_run(&o.cfg, &res, err, sizeof(err));
-	sigaction(SIGINT, &old_int, NULL);
-	sigaction(SIGTERM, &old_term, NULL);
 	if (rc < 0) {
 		fprintf(stderr, "socklab load: %s\n", err);
 		return rc == -EINVAL ? CLI_USAGE : CLI_FAILED;

@@ -207,10 +207,8 @@ int cmd_relay(int argc, char **argv)
 		return CLI_USAGE;
 	}
 	running = r;
-	struct sigaction sa = {.sa_handler = on_signal};
-	sigemptyset(&sa.sa_mask);
-	if (sigaction(SIGINT, &sa, NULL) < 0 || sigaction(SIGTERM, &sa, NULL) < 0) {
-		fprintf(stderr, "socklab relay: sigaction: %s\n", strerror(errno));
+	if ((rc = cli_on_stop(on_signal)) < 0) {
+		fprintf(stderr, "socklab relay: sigaction: %s\n", strerror(-rc));
 		running = NULL;
 		rly_close(r);
 		return CLI_FAILED;

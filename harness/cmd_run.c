@@ -87,11 +87,13 @@ int cmd_run(int argc, char **argv)
 	}
 	o.tty = isatty(STDERR_FILENO);
 	atomic_store(&cancelled, 0);
-	struct sigaction sa = {.sa_handler = on_signal};
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	int rc = run_scenario(s, &o);
+	int rc = cli_on_stop(on_signal);
+	if (rc < 0) {
+		fprintf(stderr, "socklab run: sigaction: %s\n", strerror(-rc));
+		scn_free(s);
+		return CLI_FAILED;
+	}
+	rc = run_scenario(s, &o);
 	scn_free(s);
 	return rc;
 }

@@ -301,10 +301,12 @@ int cmd_serve(int argc, char **argv)
 		return CLI_USAGE;
 	}
 	running = s;
-	struct sigaction sa = {.sa_handler = on_signal};
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	if ((rc = cli_on_stop(on_signal)) < 0) {
+		fprintf(stderr, "socklab serve: sigaction: %s\n", strerror(-rc));
+		running = NULL;
+		srv_close(s);
+		return CLI_FAILED;
+	}
 
 	printf("listening on %s\n", net_addr_str(srv_addr(s), as, sizeof(as)));
 	fflush(stdout);
