@@ -6,8 +6,9 @@
  * the missing ones in order, each in one transaction, and records each in
  * schema_version. A migration is never edited once released: a change is a
  * new migration appended to the list. Migration 2 adds the capture tables
- * (capture_info, flows, segments) hanging off cases(id); the app-boundary
- * and UDP accounting tables are planned for migration 3 (docs/store.md).
+ * (capture_info, flows, segments) hanging off cases(id); migration 3 the
+ * app-boundary events, their alignment with the wire, socket-queue samples
+ * and UDP accounting (docs/store.md).
  *
  * Statuses are checked in C (db_status_name), not by CHECK constraints, so
  * that a new status never needs a table rebuild.
@@ -254,9 +255,80 @@ static const char migration_2[] =
 	"  FROM cases c ORDER BY c.run_id, c.idx;\n";
 #undef METRIC
 
+/* Version 3: what the application did (app_events), how its messages met
+ * the wire (flow_align), the socket queues on the same clock
+ * (sock_samples) and where every datagram of a UDP case went
+ * (udp_accounting). Times are t_ns from the capture's start (cap_start_ns),
+ * or from the measured phase's start when the case has no capture. */
+static const char migration_3[] =
+	"CREATE TABLE app_events (\n"
+	"  case_id       INTEGER NOT NULL REFERENCES cases(id) ON DELETE CASCADE,\n"
+	"  flow_id       INTEGER REFERENCES flows(id) ON DELETE SET NULL,\n"
+	"  side          TEXT NOT NULL,\n"          /* 'client' | 'server' */
+	"  conn          INTEGER NOT NULL,\n"       /* connection id on that side */
+	"  kind          TEXT NOT NULL,\n"          /* 'connect' 'send' 'recv' 'close' */
+	"  t_ns          INTEGER NOT NULL,\n"
+	"  stream_offset INTEGER,\n"                /* bytes before it, same direction */
+	"  len           INTEGER,\n"
+	"  lport         INTEGER,\n"                /* this side's port */
+	"  rport         INTEGER\n"                 /* the peer's port */
+	");\n"
+	"CREATE INDEX app_events_by_case ON app_events(case_id, side, conn, t_ns);\n"
+	"CREATE INDEX app_events_by_flow ON app_events(flow_id, side, stream_offset);\n"
+
+	/* One row per captured flow and direction ('c2s' | 's2c'). */
+	"CREATE TABLE flow_align (\n"
+	"  flow_id            INTEGER NOT NULL REFERENCES flows(id) ON DELETE CASCADE,\n"
+	"  dir                TEXT NOT NULL,\n"
+	"  bytes              INTEGER NOT NULL DEFAULT 0,\n"
+	"  sends              INTEGER NOT NULL DEFAULT 0,\n"
+	"  segments           INTEGER NOT NULL DEFAULT 0,\n"
+	"  recvs              INTEGER NOT NULL DEFAULT 0,\n"
+	"  coalesced_segments INTEGER NOT NULL DEFAULT 0,\n" /* segments carrying > 1 send */
+	"  merged_recvs       INTEGER NOT NULL DEFAULT 0,\n" /* recvs returning > 1 segment */
+	"  sticky_msgs        INTEGER NOT NULL DEFAULT 0,\n" /* sends sharing a recv with another */
+	"  half_msgs          INTEGER NOT NULL DEFAULT 0,\n" /* sends split across recvs */
+	"  cause_nagle        INTEGER NOT NULL DEFAULT 0,\n"
+	"  cause_cork         INTEGER NOT NULL DEFAULT 0,\n"
+	"  cause_offload      INTEGER NOT NULL DEFAULT 0,\n"
+	"  cause_late_reader  INTEGER NOT NULL DEFAULT 0,\n"
+	"  unmapped_bytes     INTEGER NOT NULL DEFAULT 0,\n" /* app bytes no segment covered */
+	"  PRIMARY KEY (flow_id, dir)\n"
+	");\n"
+
+	"CREATE TABLE sock_samples (\n"
+	"  case_id  INTEGER NOT NULL REFERENCES cases(id) ON DELETE CASCADE,\n"
+	"  side     TEXT NOT NULL,\n"
+	"  conn     INTEGER NOT NULL,\n"
+	"  t_ns     INTEGER NOT NULL,\n"
+	"  rx_queue INTEGER,\n"                     /* SIOCINQ, bytes */
+	"  tx_queue INTEGER,\n"                     /* SIOCOUTQ, bytes */
+	"  rtt_us   INTEGER,\n"                     /* TCP_INFO */
+	"  cwnd     INTEGER,\n"
+	"  unacked  INTEGER\n"
+	");\n"
+	"CREATE INDEX sock_samples_by_case ON sock_samples(case_id, side, conn, t_ns);\n"
+
+	"CREATE TABLE udp_accounting (\n"
+	"  case_id            INTEGER PRIMARY KEY REFERENCES cases(id) ON DELETE CASCADE,\n"
+	"  sent               INTEGER,\n"           /* the app's sendmsg calls that returned */
+	"  refused            INTEGER,\n"           /* ENOBUFS/EAGAIN at the sender */
+	"  wire               INTEGER,\n"           /* client->server datagrams captured */
+	"  relay_dropped      INTEGER,\n"           /* the relay's impairment */
+	"  relay_duplicated   INTEGER,\n"
+	"  rcvbuf_dropped     INTEGER,\n"           /* SO_RXQ_OVFL on the server socket(s) */
+	"  snmp_rcvbuf_errors INTEGER,\n"           /* /proc/net/snmp Udp RcvbufErrors delta */
+	"  truncated          INTEGER,\n"           /* MSG_TRUNC */
+	"  received           INTEGER,\n"           /* datagrams the server read */
+	"  duplicates         INTEGER,\n"           /* client-side tracker */
+	"  reordered          INTEGER,\n"
+	"  unaccounted        INTEGER\n"            /* sent - refused - ... - received */
+	");\n";
+
 static const char *const migrations[] = {
 	migration_1,
 	migration_2,
+	migration_3,
 };
 
 const char *const *db_migrations(size_t *n)
