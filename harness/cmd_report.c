@@ -1,8 +1,9 @@
 /*
- * harness/cmd_report.c — `socklab report [--db FILE] [--run ID|last]
- * [--format text|md|csv|json] [-o FILE]`: load one run of the store
- * read-only (reports/model.c) and print its case table in the chosen
- * format (reports/render_*.c). The report is made in memory first, so a
+ * harness/cmd_report.c — `socklab report [--db FILE] [--run ID|last |
+ * --compare ID,ID...] [--format text|md|csv|json|html] [-o FILE]`: load one
+ * run (or the runs to compare) of the store read-only (reports/model.c)
+ * and print its case table (or the comparison, reports/compare.c) in the
+ * chosen format (reports/render_*.c). The report is made in memory first, so a
  * failure writes nothing and -o never leaves a partial file. Any error is
  * one line on stderr and exit 2.
  */
@@ -19,21 +20,29 @@
 
 #define VERB "report"
 
-enum fmt { F_TEXT, F_MD, F_CSV, F_JSON };
+enum fmt { F_TEXT, F_MD, F_CSV, F_JSON, F_HTML };
+
+#define MAX_COMPARE 16
 
 static void help(FILE *f)
 {
 	fprintf(f,
-		"usage: socklab report [--db FILE] [--run ID|last] [--format FMT] [-o FILE]\n"
+		"usage: socklab report [--db FILE] [--run ID|last | --compare ID,ID...]\n"
+		"                      [--format FMT] [-o FILE]\n"
 		"\n"
 		"Print the case table of one run of the store: the parameters that vary\n"
 		"across the matrix, throughput, latency percentiles, errors, server CPU\n"
-		"and memory, status; the best value of each metric column is marked.\n"
-		"Formats and the JSON shape are documented in docs/reports.md.\n"
+		"and memory, capture and UDP accounting columns when the run has them,\n"
+		"status; rows grouped the way the matrix varies, the best value of each\n"
+		"metric column marked. --compare lines up the same cases of several runs\n"
+		"(the first is the baseline) with differences, flagging those larger than\n"
+		"the runs' own noise. Formats, the JSON shapes and the noise rule are\n"
+		"documented in docs/reports.md.\n"
 		"\n"
 		"  --db FILE       the SQLite store (default ./%s); opened read-only\n"
 		"  --run ID|last   which run (default last)\n"
-		"  --format FMT    text (default), md, csv or json\n"
+		"  --compare A,B[,C...]  compare runs (ids or last; 2 to 16)\n"
+		"  --format FMT    text (default), md, csv, json or html (self-contained, SVG charts)\n"
 		"  -o, --output FILE  write the report to FILE instead of stdout\n"
 		"  -h, --help      this text\n"
 		"\n"
@@ -44,6 +53,7 @@ static void help(FILE *f)
 static const struct option opts[] = {
 	{"db", required_argument, NULL, 'd'},
 	{"run", required_argument, NULL, 'r'},
+	{"compare", required_argument, NULL, 'c'},
 	{"format", required_argument, NULL, 'f'},
 	{"output", required_argument, NULL, 'o'},
 	{"help", no_argument, NULL, 'h'},
@@ -56,9 +66,35 @@ static int render(const struct rpt_run *r, enum fmt fmt, FILE *f, bool colour)
 	case F_MD: return rpt_render_md(r, f);
 	case F_CSV: return rpt_render_csv(r, f);
 	case F_JSON: return rpt_render_json(r, f);
+	case F_HTML: return rpt_render_html(r, f);
 	case F_TEXT: break;
 	}
 	return rpt_render_text(r, f, colour);
+}
+
+static int render_compare(const struct rpt_compare *c, enum fmt fmt, FILE *f, bool colour)
+{
+	switch (fmt) {
+	case F_MD: return rpt_render_compare_md(c, f);
+	case F_CSV: return rpt_render_compare_csv(c, f);
+	case F_JSON: return rpt_render_compare_json(c, f);
+	case F_HTML: return rpt_render_compare_html(c, f);
+	case F_TEXT: break;
+	}
+	return rpt_render_compare_text(c, f, colour);
+}
+
+/* Split "A,B,..." into ids (pointers into list, which is modified); -1 on a bad list. */
+static int split_ids(char *list, char **ids, int cap)
+{
+	int n = 0;
+	for (char *save = NULL, *tok = strtok_r(list, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		if (n == cap)
+			return -1;
+		ids[n++] = tok;
+	}
+	return n;
 }
 
 /* Write n bytes of p to path (or stdout when path is NULL); 0 or -errno. */
@@ -80,6 +116,8 @@ static int emit(const char *path, const char *p, size_t n)
 int cmd_report(int argc, char **argv)
 {
 	const char *db = DB_DEFAULT_PATH, *run = "last", *out = NULL;
+	char *compare = NULL;
+	bool run_set = false;
 	enum fmt fmt = F_TEXT;
 
 	optind = 1;
@@ -93,7 +131,8 @@ int cmd_report(int argc, char **argv)
 			help(stdout);
 			return CLI_OK;
 		case 'd': db = optarg; break;
-		case 'r': run = optarg; break;
+		case 'r': run = optarg; run_set = true; break;
+		case 'c': compare = optarg; break;
 		case 'o': out = optarg; break;
 		case 'f':
 			if (strcmp(optarg, "text") == 0)
@@ -104,9 +143,11 @@ int cmd_report(int argc, char **argv)
 				fmt = F_CSV;
 			else if (strcmp(optarg, "json") == 0)
 				fmt = F_JSON;
+			else if (strcmp(optarg, "html") == 0)
+				fmt = F_HTML;
 			else {
-				fprintf(stderr, "socklab report: --format: '%s' is not text, md, csv or json\n",
-					optarg);
+				fprintf(stderr, "socklab report: --format: '%s' is not text, md, csv, json"
+					" or html\n", optarg);
 				return CLI_USAGE;
 			}
 			break;
@@ -121,25 +162,55 @@ int cmd_report(int argc, char **argv)
 		return CLI_USAGE;
 	}
 
-	struct rpt_run *r = NULL;
-	char err[512];
-	int rc = rpt_load(db, run, &r, err, sizeof(err));
-	if (rc != 0) {
-		fprintf(stderr, "socklab report: %s\n", err);
+	if (compare && run_set) {
+		fprintf(stderr, "socklab report: --run and --compare exclude each other\n");
 		return CLI_USAGE;
 	}
+	char *ids[MAX_COMPARE];
+	int nids = 1;
+	if (compare) {
+		nids = split_ids(compare, ids, MAX_COMPARE);
+		if (nids < 2) {
+			fprintf(stderr, "socklab report: --compare: give 2 to %d run ids separated by"
+				" commas, e.g. --compare 3,4\n", MAX_COMPARE);
+			return CLI_USAGE;
+		}
+	} else {
+		ids[0] = (char *)run;
+	}
+	struct rpt_run *runs[MAX_COMPARE] = {NULL};
+	char err[512];
+	int rc = 0;
+	for (int i = 0; i < nids && rc == 0; i++)
+		if ((rc = rpt_load(db, ids[i], &runs[i], err, sizeof(err))) != 0)
+			fprintf(stderr, "socklab report: %s\n", err);
 	char *buf = NULL;
 	size_t len = 0;
-	FILE *mem = open_memstream(&buf, &len);
-	if (!mem) {
+	FILE *mem = rc == 0 ? open_memstream(&buf, &len) : NULL;
+	if (rc == 0 && !mem) {
 		fprintf(stderr, "socklab report: %s\n", strerror(errno));
-		rpt_free(r);
+		rc = -errno;
+	}
+	if (rc != 0) {
+		for (int i = 0; i < nids; i++)
+			rpt_free(runs[i]);
 		return CLI_USAGE;
 	}
-	rc = render(r, fmt, mem, !out && isatty(STDOUT_FILENO));
+	bool colour = !out && isatty(STDOUT_FILENO);
+	if (compare) {
+		struct rpt_compare cmp;
+		rc = rpt_compare_build(runs, (size_t)nids, &cmp);
+		if (rc == 0) {
+			rc = render_compare(&cmp, fmt, mem, colour);
+			rpt_compare_free(&cmp);
+		}
+	} else {
+		rc = render(runs[0], fmt, mem, colour);
+	}
 	if (fclose(mem) != 0 && rc == 0)
 		rc = -EIO;
-	rpt_free(r);
+	for (int i = 0; i < nids; i++)
+		rpt_free(runs[i]);
 	if (rc == 0 && (rc = emit(out, buf, len)) != 0) {
 		fprintf(stderr, "socklab report: %s: %s\n", out ? out : "stdout", strerror(-rc));
 		free(buf);

@@ -225,6 +225,206 @@ static int load_metrics(sqlite3 *sql, struct rpt_run *r)
 	return rc;
 }
 
+static bool has_table(sqlite3 *sql, const char *name)
+{
+	sqlite3_stmt *st = NULL;
+	bool yes = false;
+	if (sqlite3_prepare_v2(sql, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
+			       -1, &st, NULL) == SQLITE_OK) {
+		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+		yes = sqlite3_step(st) == SQLITE_ROW;
+	}
+	sqlite3_finalize(st);
+	return yes;
+}
+
+static int cmp_metric(const void *a, const void *b)
+{
+	return strcmp(((const struct rpt_metric *)a)->name, ((const struct rpt_metric *)b)->name);
+}
+
+/* Add a derived metric to a case (unless the metrics table has the name). */
+static int add_metric(struct rpt_run *r, struct rpt_case *c, const char *name, sqlite3_stmt *st,
+		      int col)
+{
+	for (size_t i = 0; i < c->nmetrics; i++)
+		if (strcmp(c->metrics[i].name, name) == 0)
+			return 0;
+	struct rpt_metric *a = realloc(c->metrics, (c->nmetrics + 1) * sizeof(*a));
+	if (!a)
+		return -ENOMEM;
+	c->metrics = a;
+	struct rpt_metric *m = &a[c->nmetrics];
+	m->is_null = sqlite3_column_type(st, col) == SQLITE_NULL;
+	m->value = m->is_null ? NAN : sqlite3_column_double(st, col);
+	if (!(m->name = strdup(name)))
+		return -ENOMEM;
+	c->nmetrics++;
+	if (!has_str(r->metric_names, r->nmetric_names, name))
+		return push_str(&r->metric_names, &r->nmetric_names, name);
+	return 0;
+}
+
+/* Rows of q (?1 = run id): column 0 a case id, then one derived metric per name. */
+static int load_derived(sqlite3 *sql, struct rpt_run *r, const char *q, const char *const *names,
+			int nnames)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = 0, s;
+	if (sqlite3_prepare_v2(sql, q, -1, &st, NULL) != SQLITE_OK)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, r->id);
+	while (rc == 0 && (s = sqlite3_step(st)) == SQLITE_ROW) {
+		struct rpt_case *c = case_by_id(r, sqlite3_column_int64(st, 0));
+		for (int i = 0; c && rc == 0 && i < nnames; i++)
+			rc = add_metric(r, c, names[i], st, i + 1);
+	}
+	if (rc == 0 && s != SQLITE_DONE)
+		rc = -EIO;
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* Derived metrics from flow_align and udp_accounting (migration 3), when present. */
+static int load_capture_metrics(sqlite3 *sql, struct rpt_run *r)
+{
+	static const char *const align[] = {
+		"align.bytes", "align.sends", "align.segments", "align.recvs",
+		"align.coalesced_segments", "align.merged_recvs", "align.sticky_msgs", "align.half_msgs",
+	};
+	static const char qa[] =
+		"SELECT f.case_id, sum(a.bytes), sum(a.sends), sum(a.segments), sum(a.recvs),"
+		" sum(a.coalesced_segments), sum(a.merged_recvs), sum(a.sticky_msgs), sum(a.half_msgs)"
+		" FROM flow_align a JOIN flows f ON f.id = a.flow_id JOIN cases c ON c.id = f.case_id"
+		" WHERE c.run_id = ? AND a.dir = 'c2s' GROUP BY f.case_id";
+	static const char *const udp[] = {
+		"udp.sent", "udp.refused", "udp.wire", "udp.relay_dropped", "udp.relay_duplicated",
+		"udp.rcvbuf_dropped", "udp.snmp_rcvbuf_errors", "udp.truncated", "udp.received",
+		"udp.duplicates", "udp.reordered", "udp.unaccounted",
+	};
+	static const char qu[] =
+		"SELECT u.case_id, u.sent, u.refused, u.wire, u.relay_dropped, u.relay_duplicated,"
+		" u.rcvbuf_dropped, u.snmp_rcvbuf_errors, u.truncated, u.received, u.duplicates,"
+		" u.reordered, u.unaccounted"
+		" FROM udp_accounting u JOIN cases c ON c.id = u.case_id WHERE c.run_id = ?";
+	int rc = 0;
+	if (has_table(sql, "flow_align") && has_table(sql, "flows"))
+		rc = load_derived(sql, r, qa, align, 8);
+	if (rc == 0 && has_table(sql, "udp_accounting"))
+		rc = load_derived(sql, r, qu, udp, 12);
+	for (size_t i = 0; rc == 0 && i < r->ncases; i++)
+		if (r->cases[i].nmetrics > 1)
+			qsort(r->cases[i].metrics, r->cases[i].nmetrics, sizeof(struct rpt_metric),
+			      cmp_metric);
+	if (rc == 0 && r->nmetric_names > 1)
+		qsort(r->metric_names, r->nmetric_names, sizeof(char *), cmp_str);
+	return rc;
+}
+
+/* One lane of a timeline: rows (t_ns, lo, len) of st, already bound. */
+static int load_lane(sqlite3_stmt *st, struct rpt_timeline *tl, int lane)
+{
+	int s;
+	size_t cap = 0;
+	double next = 0;
+	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+		if (tl->n[lane] == RPT_TL_MAX) {
+			tl->truncated = true;
+			break;
+		}
+		if (tl->n[lane] == cap) {
+			cap = cap ? cap * 2 : 64;
+			struct rpt_span *a = realloc(tl->lane[lane], cap * sizeof(*a));
+			if (!a)
+				return -ENOMEM;
+			tl->lane[lane] = a;
+		}
+		struct rpt_span *sp = &tl->lane[lane][tl->n[lane]++];
+		double len = sqlite3_column_double(st, 2);
+		sp->t_us = sqlite3_column_double(st, 0) / 1000.0;
+		/* A send or recv without a stream offset follows the previous one. */
+		sp->lo = sqlite3_column_type(st, 1) == SQLITE_NULL ? next : sqlite3_column_double(st, 1);
+		sp->hi = sp->lo + len;
+		next = sp->hi;
+	}
+	return s == SQLITE_ROW || s == SQLITE_DONE ? 0 : -EIO;
+}
+
+/*
+ * The timeline of the first TCP flow (by flows.idx) of each case that has
+ * app events. App events are tied to the flow by flow_id, or else by the
+ * client's port. Segment offsets are rel_seq less the flow's lowest data
+ * rel_seq (the SYN takes one sequence number); times are rebased to the
+ * earliest event of the three lanes.
+ */
+static int load_timelines(sqlite3 *sql, struct rpt_run *r)
+{
+#define EV_MATCH " (a.flow_id = ?1 OR (a.flow_id IS NULL AND a.case_id = ?2 AND" 	" ((a.side = 'client' AND a.lport = ?3) OR (a.side = 'server' AND a.rport = ?3))))"
+	static const char qf[] =
+		"SELECT f.id, f.idx, f.client_port FROM flows f WHERE f.case_id = ?2 AND f.proto = 'tcp'"
+		" AND EXISTS (SELECT 1 FROM app_events a WHERE (a.flow_id = f.id OR (a.flow_id IS NULL"
+		" AND a.case_id = f.case_id AND ((a.side = 'client' AND a.lport = f.client_port) OR"
+		" (a.side = 'server' AND a.rport = f.client_port))))) ORDER BY f.idx LIMIT 1";
+	static const char *const ql[RPT_TL_LANES] = {
+		"SELECT a.t_ns, a.stream_offset, a.len FROM app_events a WHERE" EV_MATCH
+		" AND a.side = 'client' AND a.kind = 'send' AND a.len > 0 ORDER BY a.t_ns, a.stream_offset"
+		" LIMIT 401",
+		"SELECT s.t_ns, s.rel_seq - (SELECT min(rel_seq) FROM segments WHERE flow_id = ?1"
+		" AND dir = 'c2s' AND len > 0), s.len FROM segments s WHERE s.flow_id = ?1"
+		" AND s.dir = 'c2s' AND s.len > 0 AND s.retrans = 0 AND ?2 IS NOT NULL AND ?3 IS NOT NULL"
+		" ORDER BY s.t_ns LIMIT 401",
+		"SELECT a.t_ns, a.stream_offset, a.len FROM app_events a WHERE" EV_MATCH
+		" AND a.side = 'server' AND a.kind = 'recv' AND a.len > 0 ORDER BY a.t_ns, a.stream_offset"
+		" LIMIT 401",
+	};
+#undef EV_MATCH
+	if (!has_table(sql, "app_events") || !has_table(sql, "flows") || !has_table(sql, "segments"))
+		return 0;
+	sqlite3_stmt *sf = NULL, *sl[RPT_TL_LANES] = {NULL};
+	int rc = 0;
+	if (sqlite3_prepare_v2(sql, qf, -1, &sf, NULL) != SQLITE_OK)
+		rc = -EIO;
+	for (int k = 0; rc == 0 && k < RPT_TL_LANES; k++)
+		if (sqlite3_prepare_v2(sql, ql[k], -1, &sl[k], NULL) != SQLITE_OK)
+			rc = -EIO;
+	for (size_t i = 0; rc == 0 && i < r->ncases; i++) {
+		struct rpt_case *c = &r->cases[i];
+		sqlite3_reset(sf);
+		sqlite3_bind_int64(sf, 2, c->id);
+		int s = sqlite3_step(sf);
+		if (s == SQLITE_DONE)
+			continue;
+		if (s != SQLITE_ROW) {
+			rc = -EIO;
+			break;
+		}
+		if (!(c->timeline = calloc(1, sizeof(*c->timeline)))) {
+			rc = -ENOMEM;
+			break;
+		}
+		c->timeline->flow_idx = sqlite3_column_int64(sf, 1);
+		for (int k = 0; rc == 0 && k < RPT_TL_LANES; k++) {
+			sqlite3_reset(sl[k]);
+			sqlite3_bind_int64(sl[k], 1, sqlite3_column_int64(sf, 0));
+			sqlite3_bind_int64(sl[k], 2, c->id);
+			sqlite3_bind_int64(sl[k], 3, sqlite3_column_int64(sf, 2));
+			rc = load_lane(sl[k], c->timeline, k);
+		}
+		double t0 = INFINITY;
+		for (int k = 0; k < RPT_TL_LANES; k++)
+			for (size_t j = 0; j < c->timeline->n[k]; j++)
+				if (c->timeline->lane[k][j].t_us < t0)
+					t0 = c->timeline->lane[k][j].t_us;
+		for (int k = 0; k < RPT_TL_LANES; k++)
+			for (size_t j = 0; j < c->timeline->n[k]; j++)
+				c->timeline->lane[k][j].t_us -= t0;
+	}
+	sqlite3_finalize(sf);
+	for (int k = 0; k < RPT_TL_LANES; k++)
+		sqlite3_finalize(sl[k]);
+	return rc;
+}
+
 /* The run id `run` names: "last" is the highest id. */
 static int pick_run(sqlite3 *sql, const char *path, const char *run, int64_t *id,
 		    char *err, size_t errlen)
@@ -350,6 +550,10 @@ int rpt_load(const char *path, const char *run, struct rpt_run **out, char *err,
 		rc = load_params(sql, r);
 	if (rc == 0)
 		rc = load_metrics(sql, r);
+	if (rc == 0)
+		rc = load_capture_metrics(sql, r);
+	if (rc == 0)
+		rc = load_timelines(sql, r);
 	if (rc == -ENOMEM)
 		snprintf(err, errlen, "out of memory");
 	else if (rc != 0)
@@ -391,6 +595,10 @@ void rpt_free(struct rpt_run *r)
 		for (size_t j = 0; j < c->nmetrics; j++)
 			free(c->metrics[j].name);
 		free(c->metrics);
+		if (c->timeline)
+			for (int k = 0; k < RPT_TL_LANES; k++)
+				free(c->timeline->lane[k]);
+		free(c->timeline);
 	}
 	free(r->cases);
 	free_strs(r->varying, r->nvarying);

@@ -1,9 +1,11 @@
 /*
  * reports/render_text.c — the terminal report: a title line naming the
  * run, then the case table (reports/table.c) aligned in columns, numbers
- * right-aligned, the best value of each metric column followed by '*'.
+ * right-aligned, the best value of each metric column followed by '*', a
+ * rule of dashes between groups (reports/table.c decides the groups).
  * With colour (stdout a TTY, never a file) the best cells are bold green,
- * the header bold and a status other than ok red.
+ * the header bold and a status other than ok red. rpt_table_text lays out
+ * any rpt_table, so the comparison report (reports/compare.c) shares it.
  */
 #include "reports/report.h"
 
@@ -16,55 +18,53 @@
 #define RED "\033[31m"
 #define RESET "\033[0m"
 
-int rpt_render_text(const struct rpt_run *r, FILE *f, bool colour)
+int rpt_table_text(const struct rpt_table *t, FILE *f, bool colour)
 {
-	struct rpt_table t;
-	char title[1024];
-	int rc = rpt_table_build(r, &t);
-	if (rc != 0)
-		return rc;
-	size_t *w = calloc(t.ncols ? t.ncols : 1, sizeof(*w));
-	bool *marked = calloc(t.ncols ? t.ncols : 1, sizeof(*marked));
-	if (!w || !marked) {
-		rc = -ENOMEM;
-		goto out;
-	}
+	size_t *w = calloc(t->ncols ? t->ncols : 1, sizeof(*w));
+	bool *marked = calloc(t->ncols ? t->ncols : 1, sizeof(*marked));
 	bool any_mark = false;
-	for (size_t c = 0; c < t.ncols; c++) {
-		for (size_t i = 0; i < t.nrows; i++)
-			if (t.best[i * t.ncols + c])
+	if (!w || !marked) {
+		free(w);
+		free(marked);
+		return -ENOMEM;
+	}
+	for (size_t c = 0; c < t->ncols; c++) {
+		for (size_t i = 0; i < t->nrows && !t->best_unstarred; i++)
+			if (t->best[i * t->ncols + c])
 				marked[c] = any_mark = true;
-		w[c] = strlen(t.cols[c].label);
-		for (size_t i = 0; i < t.nrows; i++) {
-			size_t n = strlen(t.cells[i * t.ncols + c]) + (marked[c] ? 1 : 0);
+		w[c] = strlen(t->cols[c].label);
+		for (size_t i = 0; i < t->nrows; i++) {
+			size_t n = strlen(t->cells[i * t->ncols + c]) + (marked[c] ? 1 : 0);
 			if (n > w[c])
 				w[c] = n;
 		}
 	}
-	rpt_run_title(r, title, sizeof(title));
-	fprintf(f, "%s%s%s\n\n", colour ? BOLD : "", title, colour ? RESET : "");
-	if (t.nrows == 0) {
-		fprintf(f, "(no cases)\n");
-		goto out;
-	}
-	for (size_t c = 0; c < t.ncols; c++) {
-		bool num = t.cols[c].better == RPT_HIGHER || t.cols[c].better == RPT_LOWER;
-		bool last = c + 1 == t.ncols;
-		int pad = (int)(w[c] - strlen(t.cols[c].label));
+	for (size_t c = 0; c < t->ncols; c++) {
+		bool num = rpt_col_numeric(t->cols[c].better);
+		bool last = c + 1 == t->ncols;
+		int pad = (int)(w[c] - strlen(t->cols[c].label));
 		fprintf(f, "%s%*s%s%s%s%*s", c ? "  " : "", num ? pad : 0, "", colour ? BOLD : "",
-			t.cols[c].label, colour ? RESET : "", num || last ? 0 : pad, "");
+			t->cols[c].label, colour ? RESET : "", num || last ? 0 : pad, "");
 	}
 	fputc('\n', f);
-	for (size_t i = 0; i < t.nrows; i++) {
-		for (size_t c = 0; c < t.ncols; c++) {
-			const char *cell = t.cells[i * t.ncols + c];
-			bool best = t.best[i * t.ncols + c];
-			bool num = t.cols[c].better == RPT_HIGHER || t.cols[c].better == RPT_LOWER;
-			bool last = c + 1 == t.ncols;
+	size_t total = 0;
+	for (size_t c = 0; c < t->ncols; c++)
+		total += w[c] + (c ? 2 : 0);
+	for (size_t i = 0; i < t->nrows; i++) {
+		if (t->group_start[i]) {
+			for (size_t k = 0; k < total; k++)
+				fputc('-', f);
+			fputc('\n', f);
+		}
+		for (size_t c = 0; c < t->ncols; c++) {
+			const char *cell = t->cells[i * t->ncols + c];
+			bool best = t->best[i * t->ncols + c];
+			bool num = rpt_col_numeric(t->cols[c].better);
+			bool last = c + 1 == t->ncols;
 			const char *on = "";
 			if (colour && best)
 				on = GREEN;
-			else if (colour && t.cols[c].better == RPT_TEXT && strcmp(cell, "ok") != 0)
+			else if (colour && t->cols[c].better == RPT_TEXT && strcmp(cell, "ok") != 0)
 				on = RED;
 			size_t len = strlen(cell) + (marked[c] ? 1 : 0);
 			int pad = (int)(w[c] - len);
@@ -75,12 +75,27 @@ int rpt_render_text(const struct rpt_run *r, FILE *f, bool colour)
 		}
 		fputc('\n', f);
 	}
-	if (any_mark)
-		fprintf(f, "\n* best in its column: highest throughput, lowest latency, errors,"
-			" loss, CPU and memory\n");
-out:
 	free(w);
 	free(marked);
+	return ferror(f) ? -EIO : any_mark;
+}
+
+int rpt_render_text(const struct rpt_run *r, FILE *f, bool colour)
+{
+	struct rpt_table t;
+	char title[1024];
+	int rc = rpt_table_build(r, &t);
+	if (rc != 0)
+		return rc;
+	rpt_run_title(r, title, sizeof(title));
+	fprintf(f, "%s%s%s\n\n", colour ? BOLD : "", title, colour ? RESET : "");
+	if (t.nrows == 0) {
+		fprintf(f, "(no cases)\n");
+	} else if ((rc = rpt_table_text(&t, f, colour)) > 0) {
+		fprintf(f, "\n* best in its column: highest throughput, lowest latency, errors,"
+			" loss, CPU and memory\n");
+		rc = 0;
+	}
 	rpt_table_free(&t);
 	if (rc == 0 && ferror(f))
 		rc = -EIO;

@@ -21,11 +21,40 @@ struct rpt_param {
 	char *value;
 };
 
-/* One row of the metrics table; is_null: the store has NULL (not a number). */
+/*
+ * One row of the metrics table; is_null: the store has NULL (not a number).
+ * The loader adds derived metrics from the migration-3 tables, when a case
+ * has rows there: align.{bytes,sends,segments,recvs,coalesced_segments,
+ * merged_recvs,sticky_msgs,half_msgs} (flow_align, client-to-server, summed
+ * over the case's flows) and udp.{sent,refused,wire,relay_dropped,
+ * relay_duplicated,rcvbuf_dropped,snmp_rcvbuf_errors,truncated,received,
+ * duplicates,reordered,unaccounted} (udp_accounting).
+ */
 struct rpt_metric {
 	char *name;
 	double value;
 	bool is_null;
+};
+
+/* One app call or wire segment of a timeline: at t_us, stream bytes [lo, hi). */
+struct rpt_span {
+	double t_us, lo, hi;
+};
+
+enum { RPT_TL_SENDS, RPT_TL_SEGMENTS, RPT_TL_RECVS, RPT_TL_LANES };
+
+/*
+ * The client-to-server byte stream of one captured TCP flow of a case: the
+ * client's sends, the wire segments (payload only), the server's recvs,
+ * each in time order, at most RPT_TL_MAX per lane. Times in µs from the
+ * flow's first event, offsets from the stream's first byte.
+ */
+#define RPT_TL_MAX 400
+struct rpt_timeline {
+	int64_t flow_idx;           /* flows.idx within the case */
+	struct rpt_span *lane[RPT_TL_LANES];
+	size_t n[RPT_TL_LANES];
+	bool truncated;             /* a lane had more than RPT_TL_MAX events */
 };
 
 struct rpt_case {
@@ -37,6 +66,7 @@ struct rpt_case {
 	size_t nparams;
 	struct rpt_metric *metrics; /* sorted by name */
 	size_t nmetrics;
+	struct rpt_timeline *timeline;  /* NULL unless a flow has app events */
 };
 
 /* One run and its cases, in case order. Strings the store has as NULL are NULL. */
@@ -81,7 +111,14 @@ enum rpt_better {
 	RPT_HIGHER,                 /* best is the highest (throughput) */
 	RPT_LOWER,                  /* best is the lowest (latency, errors, cpu, memory) */
 	RPT_TEXT,                   /* status */
+	RPT_NUMBER,                 /* a count with no best value (capture, UDP accounting) */
 };
+
+/* The column holds numbers (right-aligned). */
+static inline bool rpt_col_numeric(enum rpt_better b)
+{
+	return b == RPT_HIGHER || b == RPT_LOWER || b == RPT_NUMBER;
+}
 
 struct rpt_col {
 	char *label;
@@ -92,17 +129,40 @@ struct rpt_col {
 struct rpt_table {
 	struct rpt_col *cols;
 	size_t ncols, nrows;
+	size_t nparam_cols;         /* the first nparam_cols columns are parameters */
 	char **cells;
 	bool *best;                 /* the cell holds its column's best value */
+	size_t *row_case;           /* row -> index into run->cases */
+	bool *group_start;          /* the row starts a new group (never row 0) */
+	bool best_unstarred;        /* text: best cells coloured only, no '*' (their text marks them) */
 };
 
 /*
- * The varying parameters (labelled by the key's last dotted part, or the
- * whole key when two share it), then throughput_rps, p50_us, p99_us,
- * p999_us, errors, loss_pct (when any case has it), server_cpu_s,
- * server_maxrss_kb, status. In each metric column the best value is marked
- * on every row that has it, unless fewer than two rows have a value or all
- * values are equal.
+ * The order in which rows are sorted and parameter columns laid out: the
+ * varying keys that have a single value in this run first, then those
+ * whose values are all numbers (outer, in matrix order), then the others
+ * (e.g. the model, in matrix order), then "repeat" when the cases have it.
+ * Writes at most cap keys (pointers into r) to keys and returns their
+ * number; *inner is the index of the innermost key that has two values or
+ * more (the one compared within a group), or the count when there is none.
+ */
+size_t rpt_sort_keys(const struct rpt_run *r, const char **keys, size_t cap, size_t *inner);
+
+/*
+ * Rows in rpt_sort_keys order: numeric keys by value, other keys in the
+ * order their values first appear in the matrix, ties in case order. A new
+ * group starts where a key outside the innermost one changes, so that each
+ * group compares the innermost key (e.g. the models) under the same outer
+ * conditions (e.g. the client count). Columns: the sort keys (labelled by
+ * the key's last dotted part, or the whole key when two share it), then
+ * throughput_rps, p50_us, p99_us, p999_us, errors, loss_pct (when any case
+ * has it), server_cpu_s, server_maxrss_kb; when any case has flow_align
+ * rows sends, segments, recvs, sticky, half (client to server); when any
+ * has udp_accounting rows sent, refused, wire, relay_drop, rcvbuf_drop,
+ * truncated, received, unaccounted; then status. In each throughput,
+ * latency, error, CPU and memory column the best value is marked on every
+ * row that has it, unless fewer than two rows have a value or all values
+ * are equal.
  */
 int rpt_table_build(const struct rpt_run *r, struct rpt_table *t);
 void rpt_table_free(struct rpt_table *t);
@@ -110,11 +170,73 @@ void rpt_table_free(struct rpt_table *t);
 /* A header line naming the run, shared by text and md (no newline). */
 int rpt_run_title(const struct rpt_run *r, char *buf, size_t len);
 
+/*
+ * Lay out any table (the case table, the comparison table): text aligned
+ * for a terminal (returns 1 when a cell was marked best, 0, or -errno), and
+ * a GitHub Markdown table. rpt_md_cell writes one cell's text escaped.
+ */
+int rpt_table_text(const struct rpt_table *t, FILE *f, bool colour);
+int rpt_table_md(const struct rpt_table *t, FILE *f);
+void rpt_md_cell(FILE *f, const char *s);
+
+/* ---- comparing runs (reports/compare.c) ---- */
+
+/* The values of one metric over a case's repeats in one run: n = 0 when none. */
+struct rpt_stat {
+	double median, min, max;
+	size_t n;
+};
+
+/* A significant change: the runs' ranges over their repeats do not overlap. */
+enum rpt_sig {
+	RPT_SIG_UNKNOWN,            /* fewer than 2 values in a run: no noise estimate */
+	RPT_SIG_NOISE,              /* the ranges overlap: within the runs' own noise */
+	RPT_SIG_YES,                /* the ranges are disjoint */
+};
+
+struct rpt_cmp_metric {
+	const char *label;          /* e.g. "throughput_rps" */
+	const char *name, *plus;    /* the metric (plus a second one summed) */
+	enum rpt_better better;
+	int decimals;
+};
+
+/* One case (the same params, the "repeat" key aside) across the runs. */
+struct rpt_cmp_case {
+	const struct rpt_case *rep; /* its first case in the first run that has it */
+	struct rpt_stat *stats;     /* [run * nmetrics + metric] */
+};
+
+struct rpt_compare {
+	struct rpt_run *const *runs;
+	size_t nruns;
+	const struct rpt_cmp_metric *metrics;
+	size_t nmetrics;            /* the headline metrics some case has */
+	const char **keys;          /* param columns: the first run's sort keys, repeat aside */
+	size_t nkeys;
+	struct rpt_cmp_case *cases; /* in the first run's table order, then others' */
+	size_t ncases;
+};
+
+/* Line up the cases of runs[0..n) (n >= 2; runs stay owned by the caller). */
+int rpt_compare_build(struct rpt_run *const *runs, size_t n, struct rpt_compare *out);
+void rpt_compare_free(struct rpt_compare *c);
+enum rpt_sig rpt_compare_sig(const struct rpt_stat *a, const struct rpt_stat *b);
+/* The comparison as a table: params, metric, then per run value (and diff, diff% after the first). */
+int rpt_compare_table(const struct rpt_compare *c, struct rpt_table *t);
+
+int rpt_render_compare_text(const struct rpt_compare *c, FILE *f, bool colour);
+int rpt_render_compare_md(const struct rpt_compare *c, FILE *f);
+int rpt_render_compare_csv(const struct rpt_compare *c, FILE *f);
+int rpt_render_compare_json(const struct rpt_compare *c, FILE *f);
+int rpt_render_compare_html(const struct rpt_compare *c, FILE *f);
+
 /* ---- renderers ---- */
 
 int rpt_render_text(const struct rpt_run *r, FILE *f, bool colour);
 int rpt_render_md(const struct rpt_run *r, FILE *f);
 int rpt_render_csv(const struct rpt_run *r, FILE *f);
 int rpt_render_json(const struct rpt_run *r, FILE *f);
+int rpt_render_html(const struct rpt_run *r, FILE *f);
 
 #endif

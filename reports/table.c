@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,18 +19,31 @@ struct metric_col {
 	const char *name, *plus;    /* plus: a second metric added (CPU user + sys) */
 	int decimals;
 	enum rpt_better better;
-	bool only_if_any;           /* the column is left out when no case has it */
+	const char *if_any;         /* shown only when a case has this metric; NULL: always */
 };
 
 static const struct metric_col metric_cols[] = {
-	{"throughput_rps", "throughput_rps", NULL, 1, RPT_HIGHER, false},
-	{"p50_us", "p50_us", NULL, 1, RPT_LOWER, false},
-	{"p99_us", "p99_us", NULL, 1, RPT_LOWER, false},
-	{"p999_us", "p999_us", NULL, 1, RPT_LOWER, false},
-	{"errors", "errors", NULL, 0, RPT_LOWER, false},
-	{"loss_pct", "loss_pct", NULL, 2, RPT_LOWER, true},
-	{"server_cpu_s", "server.cpu_user_s", "server.cpu_sys_s", 3, RPT_LOWER, false},
-	{"server_maxrss_kb", "server.maxrss_kb", NULL, 0, RPT_LOWER, false},
+	{"throughput_rps", "throughput_rps", NULL, 1, RPT_HIGHER, NULL},
+	{"p50_us", "p50_us", NULL, 1, RPT_LOWER, NULL},
+	{"p99_us", "p99_us", NULL, 1, RPT_LOWER, NULL},
+	{"p999_us", "p999_us", NULL, 1, RPT_LOWER, NULL},
+	{"errors", "errors", NULL, 0, RPT_LOWER, NULL},
+	{"loss_pct", "loss_pct", NULL, 2, RPT_LOWER, "loss_pct"},
+	{"server_cpu_s", "server.cpu_user_s", "server.cpu_sys_s", 3, RPT_LOWER, NULL},
+	{"server_maxrss_kb", "server.maxrss_kb", NULL, 0, RPT_LOWER, NULL},
+	{"sends", "align.sends", NULL, 0, RPT_NUMBER, "align.sends"},
+	{"segments", "align.segments", NULL, 0, RPT_NUMBER, "align.sends"},
+	{"recvs", "align.recvs", NULL, 0, RPT_NUMBER, "align.sends"},
+	{"sticky", "align.sticky_msgs", NULL, 0, RPT_NUMBER, "align.sends"},
+	{"half", "align.half_msgs", NULL, 0, RPT_NUMBER, "align.sends"},
+	{"sent", "udp.sent", NULL, 0, RPT_NUMBER, "udp.sent"},
+	{"refused", "udp.refused", NULL, 0, RPT_NUMBER, "udp.sent"},
+	{"wire", "udp.wire", NULL, 0, RPT_NUMBER, "udp.sent"},
+	{"relay_drop", "udp.relay_dropped", NULL, 0, RPT_NUMBER, "udp.sent"},
+	{"rcvbuf_drop", "udp.rcvbuf_dropped", NULL, 0, RPT_NUMBER, "udp.sent"},
+	{"truncated", "udp.truncated", NULL, 0, RPT_NUMBER, "udp.sent"},
+	{"received", "udp.received", NULL, 0, RPT_NUMBER, "udp.sent"},
+	{"unaccounted", "udp.unaccounted", NULL, 0, RPT_NUMBER, "udp.sent"},
 };
 
 /* The column's value for a case; false when not measured. */
@@ -43,19 +57,122 @@ static bool col_value(const struct metric_col *m, const struct rpt_case *c, doub
 	return true;
 }
 
-/* The key's last dotted part, unless another varying key has the same one. */
-static const char *param_label(const struct rpt_run *r, size_t k)
+/* The key's last dotted part, unless another of the n keys has the same one. */
+static const char *param_label(const char *const *keys, size_t n, size_t k)
 {
-	const char *dot = strrchr(r->varying[k], '.');
-	const char *last = dot ? dot + 1 : r->varying[k];
-	for (size_t i = 0; i < r->nvarying; i++) {
+	const char *dot = strrchr(keys[k], '.');
+	const char *last = dot ? dot + 1 : keys[k];
+	for (size_t i = 0; i < n; i++) {
 		if (i == k)
 			continue;
-		const char *d = strrchr(r->varying[i], '.');
-		if (strcmp(d ? d + 1 : r->varying[i], last) == 0)
-			return r->varying[k];
+		const char *d = strrchr(keys[i], '.');
+		if (strcmp(d ? d + 1 : keys[i], last) == 0)
+			return keys[k];
 	}
 	return last;
+}
+
+/* Every case's value of key reads as a number (a case without the key counts as one). */
+static bool key_numeric(const struct rpt_run *r, const char *key)
+{
+	for (size_t i = 0; i < r->ncases; i++) {
+		const char *v = rpt_param(&r->cases[i], key);
+		char *end;
+		if (!v)
+			continue;
+		strtod(v, &end);
+		if (end == v || *end)
+			return false;
+	}
+	return true;
+}
+
+/* The cases have at least two values of key. */
+static bool key_varies(const struct rpt_run *r, const char *key)
+{
+	const char *first = NULL;
+	for (size_t i = 0; i < r->ncases; i++) {
+		const char *v = rpt_param(&r->cases[i], key);
+		v = v ? v : "";
+		if (!first)
+			first = v;
+		else if (strcmp(first, v) != 0)
+			return true;
+	}
+	return false;
+}
+
+size_t rpt_sort_keys(const struct rpt_run *r, const char **keys, size_t cap, size_t *inner)
+{
+	size_t n = 0;
+	*inner = SIZE_MAX;
+	/* Constant keys first (they never split a group), then numbers, then names. */
+	for (int pass = 0; pass < 3; pass++)
+		for (size_t k = 0; k < r->nvarying && n < cap; k++) {
+			const char *key = r->varying[k];
+			int p = !key_varies(r, key) ? 0 : key_numeric(r, key) ? 1 : 2;
+			if (p != pass || strcmp(key, "repeat") == 0)
+				continue;
+			if (pass > 0)
+				*inner = n;
+			keys[n++] = key;
+		}
+	for (size_t k = 0; k < r->nparam_keys && n < cap; k++)
+		if (strcmp(r->param_keys[k], "repeat") == 0)
+			keys[n++] = r->param_keys[k];
+	if (*inner == SIZE_MAX)
+		*inner = n;
+	return n;
+}
+
+/* Sorting context: qsort has no user pointer, and the sort is short-lived. */
+struct sort_ctx {
+	const struct rpt_run *r;
+	const char **keys;
+	bool *numeric;
+	size_t nkeys;
+};
+
+/* Position of value v of key k in matrix order (first appearance). */
+static size_t first_seen(const struct rpt_run *r, const char *key, const char *v)
+{
+	for (size_t i = 0; i < r->ncases; i++) {
+		const char *w = rpt_param(&r->cases[i], key);
+		if (w && v && strcmp(w, v) == 0)
+			return i;
+	}
+	return r->ncases;
+}
+
+static int cmp_rows(const struct sort_ctx *sc, size_t a, size_t b, size_t upto)
+{
+	for (size_t k = 0; k < upto; k++) {
+		const char *va = rpt_param(&sc->r->cases[a], sc->keys[k]);
+		const char *vb = rpt_param(&sc->r->cases[b], sc->keys[k]);
+		if (sc->numeric[k] && va && vb) {
+			double x = strtod(va, NULL), y = strtod(vb, NULL);
+			if (x != y)
+				return x < y ? -1 : 1;
+			continue;
+		}
+		size_t x = first_seen(sc->r, sc->keys[k], va), y = first_seen(sc->r, sc->keys[k], vb);
+		if (x != y)
+			return x < y ? -1 : 1;
+	}
+	return 0;
+}
+
+/* Insertion sort of row indexes: stable, and matrices are small. */
+static void sort_rows(const struct sort_ctx *sc, size_t *rows, size_t n)
+{
+	for (size_t i = 1; i < n; i++) {
+		size_t v = rows[i], j = i;
+		while (j > 0 && cmp_rows(sc, rows[j - 1], v, sc->nkeys) > 0) {
+			rows[j] = rows[j - 1];
+			j--;
+		}
+		rows[j] = v;
+	}
 }
 
 void rpt_table_free(struct rpt_table *t)
@@ -68,6 +185,8 @@ void rpt_table_free(struct rpt_table *t)
 			free(t->cells[i]);
 	free(t->cells);
 	free(t->best);
+	free(t->row_case);
+	free(t->group_start);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -81,81 +200,114 @@ static int add_col(struct rpt_table *t, const char *label, enum rpt_better b)
 	return 0;
 }
 
+/* Which metric columns the run shows. */
+static void pick_cols(const struct rpt_run *r, bool *use, size_t nm)
+{
+	for (size_t m = 0; m < nm; m++) {
+		const char *trig = metric_cols[m].if_any;
+		use[m] = !trig;
+		for (size_t i = 0; !use[m] && i < r->ncases; i++)
+			use[m] = rpt_metric(&r->cases[i], trig) != NULL;
+	}
+}
+
+/* Fill the metric column col of metric m, marking the best cells. */
+static int fill_metric(const struct rpt_run *r, struct rpt_table *t, const struct metric_col *mc,
+		       size_t col, double *vals, bool *has)
+{
+	size_t nhas = 0;
+	bool differ = false;
+	double best = 0;
+	for (size_t i = 0; i < t->nrows; i++) {
+		const struct rpt_case *c = &r->cases[t->row_case[i]];
+		has[i] = col_value(mc, c, &vals[i]) && isfinite(vals[i]);
+		if (!has[i])
+			continue;
+		if (nhas && vals[i] != best)
+			differ = true;
+		if (!nhas || (mc->better == RPT_HIGHER ? vals[i] > best : vals[i] < best))
+			best = vals[i];
+		nhas++;
+	}
+	for (size_t i = 0; i < t->nrows; i++) {
+		char buf[330];   /* any double at %.7f */
+		if (has[i] && fabs(vals[i]) < 1e15)
+			snprintf(buf, sizeof(buf), "%.*f", mc->decimals & 7, vals[i]);
+		else if (has[i])
+			snprintf(buf, sizeof(buf), "%.6g", vals[i]);
+		else
+			snprintf(buf, sizeof(buf), "-");
+		if (!(t->cells[i * t->ncols + col] = strdup(buf)))
+			return -ENOMEM;
+		t->best[i * t->ncols + col] = mc->better != RPT_NUMBER && has[i] && nhas > 1 &&
+					      differ && vals[i] == best;
+	}
+	return 0;
+}
+
 int rpt_table_build(const struct rpt_run *r, struct rpt_table *t)
 {
 	const size_t nm = sizeof(metric_cols) / sizeof(metric_cols[0]);
 	bool use[sizeof(metric_cols) / sizeof(metric_cols[0])];
-	size_t maxcols = r->nvarying + nm + 1;
+	size_t nrows = r->ncases ? r->ncases : 1, inner;
+	size_t maxkeys = r->nvarying + 1;
+	size_t maxcols = maxkeys + nm + 1;
 	int rc = 0;
 
 	memset(t, 0, sizeof(*t));
-	for (size_t m = 0; m < nm; m++) {
-		use[m] = !metric_cols[m].only_if_any;
-		for (size_t i = 0; !use[m] && i < r->ncases; i++) {
-			double v;
-			use[m] = col_value(&metric_cols[m], &r->cases[i], &v);
-		}
-	}
+	pick_cols(r, use, nm);
 	t->nrows = r->ncases;
 	t->cols = calloc(maxcols, sizeof(*t->cols));
-	t->cells = calloc(maxcols * (r->ncases ? r->ncases : 1), sizeof(*t->cells));
-	t->best = calloc(maxcols * (r->ncases ? r->ncases : 1), sizeof(*t->best));
-	double *vals = calloc(r->ncases ? r->ncases : 1, sizeof(*vals));
-	bool *has = calloc(r->ncases ? r->ncases : 1, sizeof(*has));
-	if (!t->cols || !t->cells || !t->best || !vals || !has) {
+	t->cells = calloc(maxcols * nrows, sizeof(*t->cells));
+	t->best = calloc(maxcols * nrows, sizeof(*t->best));
+	t->row_case = calloc(nrows, sizeof(*t->row_case));
+	t->group_start = calloc(nrows, sizeof(*t->group_start));
+	const char **keys = calloc(maxkeys, sizeof(*keys));
+	bool *numeric = calloc(maxkeys, sizeof(*numeric));
+	double *vals = calloc(nrows, sizeof(*vals));
+	bool *has = calloc(nrows, sizeof(*has));
+	if (!t->cols || !t->cells || !t->best || !t->row_case || !t->group_start || !keys ||
+	    !numeric || !vals || !has) {
 		rc = -ENOMEM;
 		goto out;
 	}
+	size_t nkeys = rpt_sort_keys(r, keys, maxkeys, &inner);
+	for (size_t k = 0; k < nkeys; k++)
+		numeric[k] = key_numeric(r, keys[k]);
+	struct sort_ctx sc = {r, keys, numeric, nkeys};
+	for (size_t i = 0; i < r->ncases; i++)
+		t->row_case[i] = i;
+	sort_rows(&sc, t->row_case, r->ncases);
+	/* The outer keys are those before the innermost one. */
+	for (size_t i = 1; i < r->ncases; i++)
+		t->group_start[i] = inner > 0 && inner < nkeys &&
+				    cmp_rows(&sc, t->row_case[i - 1], t->row_case[i], inner) != 0;
+
 	/* Cells are indexed with the final column count, so lay out columns first. */
-	for (size_t k = 0; rc == 0 && k < r->nvarying; k++)
-		rc = add_col(t, param_label(r, k), RPT_PARAM);
+	for (size_t k = 0; rc == 0 && k < nkeys; k++)
+		rc = add_col(t, param_label(keys, nkeys, k), RPT_PARAM);
+	t->nparam_cols = nkeys;
 	for (size_t m = 0; rc == 0 && m < nm; m++)
 		if (use[m])
 			rc = add_col(t, metric_cols[m].label, metric_cols[m].better);
 	if (rc == 0)
 		rc = add_col(t, "status", RPT_TEXT);
 	size_t col = 0;
-	for (size_t k = 0; rc == 0 && k < r->nvarying; k++, col++)
+	for (size_t k = 0; rc == 0 && k < nkeys; k++, col++)
 		for (size_t i = 0; rc == 0 && i < r->ncases; i++) {
-			const char *v = rpt_param(&r->cases[i], r->varying[k]);
+			const char *v = rpt_param(&r->cases[t->row_case[i]], keys[k]);
 			if (!(t->cells[i * t->ncols + col] = strdup(v ? v : "-")))
 				rc = -ENOMEM;
 		}
-	for (size_t m = 0; rc == 0 && m < nm; m++) {
-		if (!use[m])
-			continue;
-		const struct metric_col *mc = &metric_cols[m];
-		size_t nhas = 0;
-		bool differ = false;
-		double best = 0;
-		for (size_t i = 0; i < r->ncases; i++) {
-			has[i] = col_value(mc, &r->cases[i], &vals[i]) && isfinite(vals[i]);
-			if (!has[i])
-				continue;
-			if (nhas && vals[i] != best)
-				differ = true;
-			if (!nhas || (mc->better == RPT_HIGHER ? vals[i] > best : vals[i] < best))
-				best = vals[i];
-			nhas++;
-		}
-		for (size_t i = 0; rc == 0 && i < r->ncases; i++) {
-			char buf[330];   /* any double at %.7f */
-			if (has[i] && fabs(vals[i]) < 1e15)
-				snprintf(buf, sizeof(buf), "%.*f", mc->decimals & 7, vals[i]);
-			else if (has[i])
-				snprintf(buf, sizeof(buf), "%.6g", vals[i]);
-			else
-				snprintf(buf, sizeof(buf), "-");
-			if (!(t->cells[i * t->ncols + col] = strdup(buf)))
-				rc = -ENOMEM;
-			t->best[i * t->ncols + col] = has[i] && nhas > 1 && differ && vals[i] == best;
-		}
-		col++;
-	}
+	for (size_t m = 0; rc == 0 && m < nm; m++)
+		if (use[m])
+			rc = fill_metric(r, t, &metric_cols[m], col++, vals, has);
 	for (size_t i = 0; rc == 0 && i < r->ncases; i++)
-		if (!(t->cells[i * t->ncols + col] = strdup(r->cases[i].status)))
+		if (!(t->cells[i * t->ncols + col] = strdup(r->cases[t->row_case[i]].status)))
 			rc = -ENOMEM;
 out:
+	free(keys);
+	free(numeric);
 	free(vals);
 	free(has);
 	if (rc != 0)

@@ -3,7 +3,8 @@
  * writes a store with the store API into a temp dir (a 2x2 model x clients
  * run with fixed metrics, one NULL percentile and a failed case, and a
  * second run with UDP loss), pins its timestamps and host with SQL, then
- * runs the real binary and compares the text, md and csv output with golden
+ * runs the real binary and compares the text (grouped: clients outer, model
+ * inner), md and csv output with golden
  * strings, parses the json back with python3 and checks its values, checks
  * that the best value of each metric column is marked on the right cells,
  * that -o writes the same report (without colour), and that a missing
@@ -140,10 +141,15 @@ static int setup(void **state)
 	return db_close(db) == 0 ? 0 : -1;
 }
 
+/* SOCKLAB_TEST_KEEP=1 keeps the store, to look at or to regenerate the goldens. */
 static int teardown(void **state)
 {
 	(void)state;
 	char cmd[160];
+	if (getenv("SOCKLAB_TEST_KEEP")) {
+		fprintf(stderr, "kept %s\n", dbpath);
+		return 0;
+	}
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	return system(cmd) == 0 ? 0 : -1;
 }
@@ -159,23 +165,26 @@ static int report(char *out, size_t len, const char *a1, const char *a2, const c
 static const char golden_text[] =
 	"run 1 demo: failed, 4 cases, started 2026-01-02T03:04:05.000Z, ended 2026-01-02T03:05:06.789Z, host testhost\n"
 	"\n"
-	"model    count  throughput_rps  p50_us  p99_us  p999_us  errors  server_cpu_s  server_maxrss_kb  status\n"
-	"epoll    10            1000.0    50.0   200.0    400.0       0*        1.500              2048*  ok\n"
-	"epoll    100           3000.5*   80.0   150.0*   900.0       2         3.000              4096   ok\n"
-	"threads  10             900.0    40.0*  300.0    350.0*      0*        1.000*             8192   ok\n"
-	"threads  100           2500.0    90.0       -   1000.0       5         5.000             16384   failed\n"
+	"count  model    throughput_rps  p50_us  p99_us  p999_us  errors  server_cpu_s  server_maxrss_kb  status\n"
+	"10     epoll           1000.0    50.0   200.0    400.0       0*        1.500              2048*  ok\n"
+	"10     threads          900.0    40.0*  300.0    350.0*      0*        1.000*             8192   ok\n"
+	"-------------------------------------------------------------------------------------------------------\n"
+	"100    epoll           3000.5*   80.0   150.0*   900.0       2         3.000              4096   ok\n"
+	"100    threads         2500.0    90.0       -   1000.0       5         5.000             16384   failed\n"
 	"\n"
 	"* best in its column: highest throughput, lowest latency, errors, loss, CPU and memory\n";
 
+/* The same grouping in Markdown, with an empty row between groups. */
 static const char golden_md[] =
 	"## run 1 demo: failed, 4 cases, started 2026-01-02T03:04:05.000Z, ended 2026-01-02T03:05:06.789Z, host testhost\n"
 	"\n"
-	"| model | count | throughput_rps | p50_us | p99_us | p999_us | errors | server_cpu_s | server_maxrss_kb | status |\n"
+	"| count | model | throughput_rps | p50_us | p99_us | p999_us | errors | server_cpu_s | server_maxrss_kb | status |\n"
 	"| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n"
-	"| epoll | 10 | 1000.0 | 50.0 | 200.0 | 400.0 | **0** | 1.500 | **2048** | ok |\n"
-	"| epoll | 100 | **3000.5** | 80.0 | **150.0** | 900.0 | 2 | 3.000 | 4096 | ok |\n"
-	"| threads | 10 | 900.0 | **40.0** | 300.0 | **350.0** | **0** | **1.000** | 8192 | ok |\n"
-	"| threads | 100 | 2500.0 | 90.0 | - | 1000.0 | 5 | 5.000 | 16384 | failed |\n";
+	"| 10 | epoll | 1000.0 | 50.0 | 200.0 | 400.0 | **0** | 1.500 | **2048** | ok |\n"
+	"| 10 | threads | 900.0 | **40.0** | 300.0 | **350.0** | **0** | **1.000** | 8192 | ok |\n"
+	"|  |  |  |  |  |  |  |  |  |  |\n"
+	"| 100 | epoll | **3000.5** | 80.0 | **150.0** | 900.0 | 2 | 3.000 | 4096 | ok |\n"
+	"| 100 | threads | 2500.0 | 90.0 | - | 1000.0 | 5 | 5.000 | 16384 | failed |\n";
 
 static const char golden_csv[] =
 	"case,status,error,server.proto,server.model,clients.count,clients.note,errors,p50_us,p999_us,"
@@ -326,7 +335,7 @@ static void test_errors(void **state)
 
 	expect_error(dbpath, "--run", "99", "e3.txt");
 	expect_error(dbpath, "--run", "abc", "e4.txt");
-	expect_error(dbpath, "--format", "html", "e5.txt");
+	expect_error(dbpath, "--format", "pdf", "e5.txt");
 	expect_error(dbpath, "--bogus", NULL, "e6.txt");
 
 	/* A file that is not a store is refused, and left as it was. */

@@ -1,0 +1,585 @@
+/*
+ * reports/render_html.c — the HTML report: one self-contained file (no
+ * scripts, no network, no external fonts; the system font stack), readable
+ * on a classroom projector, and well-formed XML as well as HTML so that
+ * tests can parse it. For one run: a title and the run's metadata, then
+ * inline SVG charts (reports/svg.c) — throughput against the client count,
+ * one line per model (or per combination of the other varying parameters);
+ * latency percentiles per case (p50/p99/p99.9, log scale); for captured TCP
+ * cases the sticky-packet timeline of one flow (app sends, wire segments,
+ * app recvs to scale in bytes and time); for UDP cases a stacked bar of
+ * where every datagram went — and the case table below. For --compare,
+ * throughput per case and run as grouped bars, then the comparison table.
+ */
+#include "reports/report.h"
+#include "reports/svg.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_BARS 40         /* latency chart: cases beyond are left out (said so) */
+#define MAX_TIMELINES 4     /* sticky-packet timelines drawn */
+#define TL_WINDOW 20        /* a timeline shows the bytes of the first 20 sends */
+
+static const char style[] =
+	"body { font-family: system-ui, -apple-system, 'Segoe UI', Roboto, 'Noto Sans',"
+	" 'DejaVu Sans', sans-serif; font-size: 20px; color: #111; background: #fff;"
+	" margin: 24px auto; max-width: 1400px; padding: 0 24px; line-height: 1.4; }\n"
+	"h1 { font-size: 34px; margin: 0 0 8px; }\n"
+	"h2 { font-size: 28px; margin: 40px 0 8px; border-bottom: 3px solid #111; }\n"
+	"p.meta { font-size: 18px; color: #333; margin: 4px 0; }\n"
+	"svg.chart { display: block; width: 100%; max-width: 1200px; height: auto; margin: 16px 0;"
+	" border: 1px solid #bbb; }\n"
+	"table { border-collapse: collapse; font-size: 18px; margin: 12px 0; }\n"
+	"th, td { border: 1px solid #888; padding: 6px 10px; }\n"
+	"th { background: #e8e8e8; text-align: left; }\n"
+	"td.num { text-align: right; font-variant-numeric: tabular-nums; }\n"
+	"td.best { font-weight: bold; background: #cdebd9; }\n"
+	"td.bad { color: #b00020; font-weight: bold; }\n"
+	"tr.group td { border-top: 4px solid #111; }\n"
+	"div.wide { overflow-x: auto; }\n"
+	"p.note { font-size: 18px; }\n";
+
+static void esc(FILE *f, const char *s)
+{
+	svg_escape(f, s);
+}
+
+static void head(FILE *f, const char *title)
+{
+	fputs("<!DOCTYPE html>\n<html xmlns=\"http://www.w3.org/1999/xhtml\" lang=\"en\">\n"
+	      "<head>\n<meta charset=\"utf-8\"/>\n"
+	      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"/>\n<title>", f);
+	esc(f, title);
+	fprintf(f, "</title>\n<style>\n%s</style>\n</head>\n<body>\n<h1>", style);
+	esc(f, title);
+	fputs("</h1>\n", f);
+}
+
+static void meta(FILE *f, const struct rpt_run *r)
+{
+	fputs("<p class=\"meta\">", f);
+	fprintf(f, "status <b>");
+	esc(f, r->status ? r->status : "?");
+	fprintf(f, "</b>, %zu case%s, started ", r->ncases, r->ncases == 1 ? "" : "s");
+	esc(f, r->started ? r->started : "-");
+	fputs(", ended ", f);
+	esc(f, r->ended ? r->ended : "-");
+	fputs("</p>\n<p class=\"meta\">host ", f);
+	esc(f, r->host ? r->host : "?");
+	fputs(", ", f);
+	esc(f, r->kernel ? r->kernel : "?");
+	fputs(", ", f);
+	esc(f, r->cpu_model ? r->cpu_model : "?");
+	if (r->cpus >= 0)
+		fprintf(f, " (%lld CPUs)", (long long)r->cpus);
+	fputs("; socklab ", f);
+	esc(f, r->version ? r->version : "?");
+	fputs(" (", f);
+	esc(f, r->git ? r->git : "?");
+	fputs("); scenario ", f);
+	esc(f, r->scenario_path ? r->scenario_path : "-");
+	fputs("</p>\n", f);
+}
+
+/* Any rpt_table as an HTML table; group rows get a heavy rule. */
+static void html_table(FILE *f, const struct rpt_table *t)
+{
+	fputs("<div class=\"wide\"><table>\n<thead><tr>", f);
+	for (size_t c = 0; c < t->ncols; c++) {
+		fputs("<th>", f);
+		esc(f, t->cols[c].label);
+		fputs("</th>", f);
+	}
+	fputs("</tr></thead>\n<tbody>\n", f);
+	for (size_t i = 0; i < t->nrows; i++) {
+		fputs(t->group_start[i] ? "<tr class=\"group\">" : "<tr>", f);
+		for (size_t c = 0; c < t->ncols; c++) {
+			const char *cell = t->cells[i * t->ncols + c];
+			bool num = rpt_col_numeric(t->cols[c].better);
+			bool best = t->best[i * t->ncols + c];
+			bool bad = t->cols[c].better == RPT_TEXT && strcmp(cell, "ok") != 0;
+			fprintf(f, "<td%s%s%s%s>", num || best || bad ? " class=\"" : "",
+				num ? (best ? "num best" : "num") : best ? "best" : "",
+				bad ? "bad" : "", num || best || bad ? "\"" : "");
+			esc(f, cell);
+			fputs("</td>", f);
+		}
+		fputs("</tr>\n", f);
+	}
+	fputs("</tbody>\n</table></div>\n", f);
+}
+
+/*
+ * A label for a table row: its parameter cells joined with " / ", or with
+ * keys ("nodelay=true, clients=10") when there is room for them. Caller frees.
+ */
+static char *row_label(const struct rpt_table *t, size_t row, bool keys)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&buf, &len);
+	if (!m)
+		return NULL;
+	for (size_t c = 0; c < t->nparam_cols; c++)
+		if (keys)
+			fprintf(m, "%s%s=%s", c ? ", " : "", t->cols[c].label, t->cells[row * t->ncols + c]);
+		else
+			fprintf(m, "%s%s", c ? " / " : "", t->cells[row * t->ncols + c]);
+	if (t->nparam_cols == 0)
+		fprintf(m, "case %zu", row);
+	if (fclose(m) != 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+static double metric_or_nan(const struct rpt_case *c, const char *name)
+{
+	const double *v = rpt_metric(c, name);
+	return v ? *v : NAN;
+}
+
+static int cmp_dbl(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * Throughput against the first numeric varying key that has at least two
+ * values (preferring one named *clients*), one line per combination of the
+ * other varying keys, the median over repeats at each point.
+ */
+static int chart_throughput(FILE *f, const struct rpt_run *r, const struct rpt_table *t,
+			    const char **keys, size_t nkeys)
+{
+	size_t xk = nkeys;
+	for (size_t k = 0; k < nkeys; k++) {
+		if (strcmp(keys[k], "repeat") == 0)
+			continue;
+		bool numeric = true, two = false;
+		const char *first = NULL;
+		for (size_t i = 0; i < r->ncases && numeric; i++) {
+			const char *v = rpt_param(&r->cases[i], keys[k]);
+			char *end;
+			if (!v || (strtod(v, &end), end == v || *end))
+				numeric = false;
+			else if (!first)
+				first = v;
+			else if (strcmp(first, v) != 0)
+				two = true;
+		}
+		if (numeric && two && (xk == nkeys || strstr(keys[k], "clients")))
+			xk = k;
+	}
+	if (xk == nkeys)
+		return 0;
+	size_t n = r->ncases;
+	char **series = calloc(n, sizeof(*series));
+	size_t *of = calloc(n, sizeof(*of));
+	double *xs = calloc(n * n, sizeof(*xs)), *ys = calloc(n * n, sizeof(*ys));
+	size_t *np = calloc(n, sizeof(*np)), ns = 0;
+	double *tmp = calloc(n, sizeof(*tmp));
+	struct svg_series *ss = calloc(n, sizeof(*ss));
+	int rc = 0;
+	if (!series || !of || !xs || !ys || !np || !tmp || !ss) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	/* Rows in table order, so that lines come in the groups' order. */
+	for (size_t row = 0; row < n && rc == 0; row++) {
+		const struct rpt_case *c = &r->cases[t->row_case[row]];
+		char *name = NULL;
+		size_t len = 0;
+		FILE *m = open_memstream(&name, &len);
+		if (!m) {
+			rc = -ENOMEM;
+			break;
+		}
+		bool any = false;
+		for (size_t k = 0; k < nkeys; k++) {
+			if (k == xk || strcmp(keys[k], "repeat") == 0)
+				continue;
+			const char *v = rpt_param(c, keys[k]);
+			fprintf(m, "%s%s", any ? ", " : "", v ? v : "-");
+			any = true;
+		}
+		if (!any)
+			fputs("throughput", m);
+		if (fclose(m) != 0) {
+			free(name);
+			rc = -ENOMEM;
+			break;
+		}
+		size_t s;
+		for (s = 0; s < ns; s++)
+			if (strcmp(series[s], name) == 0)
+				break;
+		if (s == ns)
+			series[ns++] = name;
+		else
+			free(name);
+		of[row] = s;
+	}
+	for (size_t s = 0; rc == 0 && s < ns; s++) {
+		/* Each x of the series once, the median of its rows' throughput. */
+		for (size_t row = 0; row < n; row++) {
+			if (of[row] != s)
+				continue;
+			double x = strtod(rpt_param(&r->cases[t->row_case[row]], keys[xk]), NULL);
+			bool seen = false;
+			for (size_t j = 0; j < np[s]; j++)
+				seen = seen || xs[s * n + j] == x;
+			if (seen)
+				continue;
+			size_t nt = 0;
+			for (size_t q = 0; q < n; q++) {
+				const struct rpt_case *c = &r->cases[t->row_case[q]];
+				double v = metric_or_nan(c, "throughput_rps");
+				if (of[q] == s && strtod(rpt_param(c, keys[xk]), NULL) == x && isfinite(v))
+					tmp[nt++] = v;
+			}
+			qsort(tmp, nt, sizeof(*tmp), cmp_dbl);
+			xs[s * n + np[s]] = x;
+			ys[s * n + np[s]] = !nt ? NAN : nt % 2 ? tmp[nt / 2] :
+					    (tmp[nt / 2 - 1] + tmp[nt / 2]) / 2;
+			np[s]++;
+		}
+		ss[s] = (struct svg_series){series[s], &xs[s * n], &ys[s * n], np[s]};
+	}
+	if (rc == 0) {
+		const char *dot = strrchr(keys[xk], '.');
+		char xl[200];
+		snprintf(xl, sizeof(xl), "%s (%s)", strstr(keys[xk], "clients") ? "clients" :
+			 dot ? dot + 1 : keys[xk], keys[xk]);
+		struct svg_chart ch = {.title = "Throughput against clients, one line per configuration",
+				       .x_label = xl, .y_label = "throughput (requests/s)",
+				       .y_from_zero = true, .id = "chart-throughput"};
+		if (!strstr(keys[xk], "clients"))
+			ch.title = "Throughput, one line per configuration";
+		fputs("<h2>Throughput</h2>\n", f);
+		rc = svg_line_chart(f, &ch, ss, ns);
+		if (rc == -EINVAL) {    /* no throughput measured: no chart */
+			fputs("<p class=\"note\">No throughput was measured.</p>\n", f);
+			rc = 0;
+		}
+	}
+out:
+	for (size_t s = 0; series && s < ns; s++)
+		free(series[s]);
+	free(series);
+	free(of);
+	free(xs);
+	free(ys);
+	free(np);
+	free(tmp);
+	free(ss);
+	return rc;
+}
+
+static int chart_latency(FILE *f, const struct rpt_run *r, const struct rpt_table *t)
+{
+	static const char *const names[] = {"p50_us", "p99_us", "p999_us"};
+	static const char *const labels[] = {"p50", "p99", "p99.9"};
+	size_t n = t->nrows < MAX_BARS ? t->nrows : MAX_BARS;
+	char **cats = calloc(n ? n : 1, sizeof(*cats));
+	double *v = calloc(3 * (n ? n : 1), sizeof(*v));
+	int rc = 0;
+	bool any = false;
+	if (!cats || !v) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (!(cats[i] = row_label(t, i, false))) {
+			rc = -ENOMEM;
+			goto out;
+		}
+		for (int k = 0; k < 3; k++) {
+			v[k * n + i] = metric_or_nan(&r->cases[t->row_case[i]], names[k]);
+			any = any || (isfinite(v[k * n + i]) && v[k * n + i] > 0);
+		}
+	}
+	if (!any)
+		goto out;
+	struct svg_series ss[3];
+	for (int k = 0; k < 3; k++)
+		ss[k] = (struct svg_series){labels[k], NULL, &v[k * n], n};
+	struct svg_chart ch = {.title = "Latency percentiles per case (log scale)",
+			       .x_label = "case (the varying parameters, in table order)",
+			       .y_label = "latency (µs, log scale)", .y_log = true,
+			       .id = "chart-latency"};
+	fputs("<h2>Latency</h2>\n", f);
+	rc = svg_bar_chart(f, &ch, (const char *const *)cats, n, ss, 3);
+	if (rc == 0 && n < t->nrows)
+		fprintf(f, "<p class=\"note\">The first %d of %zu cases.</p>\n", MAX_BARS, t->nrows);
+out:
+	for (size_t i = 0; cats && i < n; i++)
+		free(cats[i]);
+	free(cats);
+	free(v);
+	return rc;
+}
+
+static int chart_timelines(FILE *f, const struct rpt_run *r, const struct rpt_table *t)
+{
+	static const char *const lane_names[RPT_TL_LANES] = {
+		"app sends (client)", "wire segments (client to server)", "app recvs (server)"};
+	int drawn = 0, rc = 0;
+	for (size_t row = 0; row < t->nrows && drawn < MAX_TIMELINES && rc == 0; row++) {
+		const struct rpt_case *c = &r->cases[t->row_case[row]];
+		const struct rpt_timeline *tl = c->timeline;
+		if (!tl || !tl->n[RPT_TL_SENDS])
+			continue;
+		/*
+		 * A window on the first TL_WINDOW sends' bytes: 200 sends of 6 bytes
+		 * drawn whole are 3 px each. Spans that start in the window are
+		 * drawn, cut at its end (their tooltips keep the true range).
+		 */
+		size_t ws = tl->n[RPT_TL_SENDS] < TL_WINDOW ? tl->n[RPT_TL_SENDS] : TL_WINDOW;
+		double limit = 0;
+		for (size_t j = 0; j < ws; j++)
+			if (tl->lane[RPT_TL_SENDS][j].hi > limit)
+				limit = tl->lane[RPT_TL_SENDS][j].hi;
+		double tmax = 0;
+		for (int k = 0; k < RPT_TL_LANES; k++)
+			for (size_t j = 0; j < tl->n[k]; j++)
+				if (tl->lane[k][j].lo < limit && tl->lane[k][j].t_us > tmax)
+					tmax = tl->lane[k][j].t_us;
+		double scale = tmax >= 10000 ? 1000 : 1;    /* ms beyond 10 ms */
+		struct svg_span *sp[RPT_TL_LANES] = {NULL};
+		struct svg_lane lanes[RPT_TL_LANES];
+		size_t cnt[RPT_TL_LANES] = {0};
+		for (int k = 0; k < RPT_TL_LANES && rc == 0; k++) {
+			if (tl->n[k] && !(sp[k] = calloc(tl->n[k], sizeof(*sp[k])))) {
+				rc = -ENOMEM;
+				break;
+			}
+			for (size_t j = 0; j < tl->n[k]; j++) {
+				const struct rpt_span *e = &tl->lane[k][j];
+				if (e->lo >= limit)
+					continue;
+				sp[k][cnt[k]++] = (struct svg_span){e->t_us / scale, e->lo,
+								    e->hi < limit ? e->hi : limit};
+			}
+			lanes[k] = (struct svg_lane){lane_names[k], sp[k], cnt[k]};
+		}
+		char *label = rc == 0 ? row_label(t, row, true) : NULL;
+		if (rc == 0 && !label)
+			rc = -ENOMEM;
+		if (rc == 0) {
+			char title[512];
+			snprintf(title, sizeof(title), "%s, first %.0f bytes: %zu send%s → %zu segment%s"
+				 " → %zu recv%s", label, limit, cnt[0], cnt[0] == 1 ? "" : "s", cnt[1],
+				 cnt[1] == 1 ? "" : "s", cnt[2], cnt[2] == 1 ? "" : "s");
+			struct svg_chart ch = {.title = title,
+					       .x_label = scale > 1 ? "time since the first event (ms)" :
+							"time since the first event (µs)",
+					       .y_label = "stream offset (bytes)", .height = 600};
+			if (drawn == 0)
+				fputs("<h2>Sticky packets: how the sends met the wire and the reader</h2>\n"
+				      "<p class=\"note\">Each bar is one call or one segment, drawn from its"
+				      " first to its last byte at the time it happened. One tall recv bar"
+				      " covering several send bars: the messages stuck together.</p>\n", f);
+			rc = svg_timeline(f, &ch, lanes, RPT_TL_LANES);
+			if (rc == -EINVAL)
+				rc = 0;
+			drawn++;
+		}
+		free(label);
+		for (int k = 0; k < RPT_TL_LANES; k++)
+			free(sp[k]);
+	}
+	return rc;
+}
+
+static int chart_udp(FILE *f, const struct rpt_run *r, const struct rpt_table *t)
+{
+	static const char *const names[] = {"udp.received", "udp.truncated", "udp.rcvbuf_dropped",
+					    "udp.relay_dropped", "udp.unaccounted"};
+	static const char *const labels[] = {"received", "truncated", "dropped: receive buffer full",
+					     "dropped by the relay", "unaccounted"};
+	const size_t nk = sizeof(names) / sizeof(names[0]);
+	size_t n = 0;
+	int rc = 0;
+	char **cats = calloc(t->nrows ? t->nrows : 1, sizeof(*cats));
+	double *v = calloc(nk * (t->nrows ? t->nrows : 1), sizeof(*v));
+	if (!cats || !v) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	for (size_t row = 0; row < t->nrows && n < MAX_BARS; row++) {
+		const struct rpt_case *c = &r->cases[t->row_case[row]];
+		if (!rpt_metric(c, "udp.sent"))
+			continue;
+		if (!(cats[n] = row_label(t, row, true))) {
+			rc = -ENOMEM;
+			goto out;
+		}
+		n++;
+	}
+	if (n == 0)
+		goto out;
+	for (size_t k = 0; k < nk; k++) {
+		size_t i = 0;
+		for (size_t row = 0; row < t->nrows && i < n; row++) {
+			const struct rpt_case *c = &r->cases[t->row_case[row]];
+			if (rpt_metric(c, "udp.sent"))
+				v[k * n + i++] = metric_or_nan(c, names[k]);
+		}
+	}
+	struct svg_series ss[5];
+	for (size_t k = 0; k < nk; k++)
+		ss[k] = (struct svg_series){labels[k], NULL, &v[k * n], n};
+	struct svg_chart ch = {.title = "Where every datagram went (client to server)",
+			       .x_label = "datagrams sent by the application",
+			       .height = (int)(200 + 90 * n < 1400 ? 200 + 90 * n : 1400),
+			       .id = "chart-udp"};
+	fputs("<h2>UDP: where every datagram went</h2>\n", f);
+	rc = svg_stacked_bar_chart(f, &ch, (const char *const *)cats, n, ss, nk);
+	if (rc == -EINVAL)
+		rc = 0;
+out:
+	for (size_t i = 0; cats && i < n; i++)
+		free(cats[i]);
+	free(cats);
+	free(v);
+	return rc;
+}
+
+int rpt_render_html(const struct rpt_run *r, FILE *f)
+{
+	struct rpt_table t;
+	char title[1024];
+	int rc = rpt_table_build(r, &t);
+	if (rc != 0)
+		return rc;
+	size_t inner, cap = r->nvarying + 1;
+	const char **keys = calloc(cap, sizeof(*keys));
+	if (!keys) {
+		rpt_table_free(&t);
+		return -ENOMEM;
+	}
+	size_t nkeys = rpt_sort_keys(r, keys, cap, &inner);
+	snprintf(title, sizeof(title), "socklab report: run %lld %s", (long long)r->id,
+		 r->name ? r->name : "?");
+	head(f, title);
+	meta(f, r);
+	if (t.nrows) {
+		rc = chart_throughput(f, r, &t, keys, nkeys);
+		if (rc == 0)
+			rc = chart_latency(f, r, &t);
+		if (rc == 0)
+			rc = chart_timelines(f, r, &t);
+		if (rc == 0)
+			rc = chart_udp(f, r, &t);
+		fputs("<h2>Cases</h2>\n", f);
+		html_table(f, &t);
+		fputs("<p class=\"note\">Highlighted: the best value of its column (highest throughput;"
+		      " lowest latency, errors, loss, CPU and memory). sends/segments/recvs/sticky/half:"
+		      " the client-to-server stream of the captured flows; sent ... unaccounted: the UDP"
+		      " accounting.</p>\n", f);
+	} else {
+		fputs("<p class=\"note\">(no cases)</p>\n", f);
+	}
+	fputs("</body>\n</html>\n", f);
+	free(keys);
+	rpt_table_free(&t);
+	if (rc == 0 && ferror(f))
+		rc = -EIO;
+	return rc;
+}
+
+int rpt_render_compare_html(const struct rpt_compare *c, FILE *f)
+{
+	struct rpt_table t;
+	char title[1024];
+	int rc = rpt_compare_table(c, &t);
+	if (rc != 0)
+		return rc;
+	int n = snprintf(title, sizeof(title), "socklab compare:");
+	for (size_t k = 0; k < c->nruns && n > 0 && (size_t)n < sizeof(title); k++)
+		n += snprintf(title + n, sizeof(title) - (size_t)n, "%s run %lld %s", k ? " vs" : "",
+			      (long long)c->runs[k]->id, c->runs[k]->name ? c->runs[k]->name : "?");
+	head(f, title);
+	for (size_t k = 0; k < c->nruns; k++) {
+		fprintf(f, "<p class=\"meta\">run %lld", (long long)c->runs[k]->id);
+		fputs(k ? "" : " (baseline)", f);
+		fputs(": started ", f);
+		esc(f, c->runs[k]->started ? c->runs[k]->started : "-");
+		fputs(", git ", f);
+		esc(f, c->runs[k]->git ? c->runs[k]->git : "?");
+		fputs("</p>\n", f);
+	}
+	size_t m = 0;
+	while (m < c->nmetrics && strcmp(c->metrics[m].label, "throughput_rps") != 0)
+		m++;
+	size_t ncat = c->ncases < MAX_BARS ? c->ncases : MAX_BARS;
+	if (m < c->nmetrics && ncat) {
+		char **cats = calloc(ncat, sizeof(*cats));
+		double *v = calloc(ncat * c->nruns, sizeof(*v));
+		char (*names)[64] = calloc(c->nruns, sizeof(*names));
+		struct svg_series *ss = calloc(c->nruns, sizeof(*ss));
+		if (!cats || !v || !names || !ss)
+			rc = -ENOMEM;
+		for (size_t i = 0; rc == 0 && i < ncat; i++) {
+			char *buf = NULL;
+			size_t len = 0;
+			FILE *mf = open_memstream(&buf, &len);
+			if (!mf) {
+				rc = -ENOMEM;
+				break;
+			}
+			for (size_t k = 0; k < c->nkeys; k++) {
+				const char *p = rpt_param(c->cases[i].rep, c->keys[k]);
+				fprintf(mf, "%s%s", k ? " / " : "", p ? p : "-");
+			}
+			if (fclose(mf) != 0) {
+				free(buf);
+				rc = -ENOMEM;
+				break;
+			}
+			cats[i] = buf;
+			for (size_t k = 0; k < c->nruns; k++) {
+				const struct rpt_stat *st = &c->cases[i].stats[k * c->nmetrics + m];
+				v[k * ncat + i] = st->n ? st->median : NAN;
+			}
+		}
+		for (size_t k = 0; rc == 0 && k < c->nruns; k++) {
+			snprintf(names[k], sizeof(names[k]), "run %lld", (long long)c->runs[k]->id);
+			ss[k] = (struct svg_series){names[k], NULL, &v[k * ncat], ncat};
+		}
+		if (rc == 0) {
+			struct svg_chart ch = {.title = "Throughput per case and run (median of repeats)",
+					       .x_label = "case (the varying parameters)",
+					       .y_label = "throughput (requests/s)", .id = "chart-compare"};
+			fputs("<h2>Throughput</h2>\n", f);
+			rc = svg_bar_chart(f, &ch, (const char *const *)cats, ncat, ss, c->nruns);
+			if (rc == -EINVAL)
+				rc = 0;
+		}
+		for (size_t i = 0; cats && i < ncat; i++)
+			free(cats[i]);
+		free(cats);
+		free(v);
+		free(names);
+		free(ss);
+	}
+	if (rc == 0) {
+		fputs("<h2>Cases</h2>\n", f);
+		html_table(f, &t);
+		fputs("<p class=\"note\">Values are medians over a case's repeats; diff and diff% are"
+		      " against the baseline. ! significant: the runs' ranges (min to max over repeats)"
+		      " do not overlap (highlighted); ~ within the runs' noise; ? no noise estimate"
+		      " (fewer than 2 repeats in a run).</p>\n", f);
+	}
+	fputs("</body>\n</html>\n", f);
+	rpt_table_free(&t);
+	if (rc == 0 && ferror(f))
+		rc = -EIO;
+	return rc;
+}

@@ -1,0 +1,666 @@
+/*
+ * reports/svg.c — the inline SVG charts of reports/svg.h: nice ticks, axes
+ * with grid lines and labels, a legend, and four chart kinds (line, grouped
+ * bars, horizontal stacked bars, byte/time timeline). Text widths are
+ * estimated (no font metrics in C): 0.6 em per character, which is wide
+ * enough for the sans-serif system fonts at the sizes used here.
+ */
+#include "reports/svg.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define FONT "system-ui, -apple-system, 'Segoe UI', Roboto, 'Noto Sans', 'DejaVu Sans', sans-serif"
+#define INK "#111111"
+#define GRID "#c8c8c8"
+#define F_TITLE 28
+#define F_LABEL 22
+#define F_TICK 18
+#define F_LEGEND 20
+#define MAXTICKS 64
+
+/* Okabe & Ito (2008), without black: blue, orange, bluish green, vermillion,
+ * reddish purple, sky blue, yellow, grey. */
+static const char *const palette[] = {
+	"#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#777777",
+};
+static const char *const dashes[] = {"", "14 6", "4 5", "14 5 4 5"};
+
+void svg_escape(FILE *f, const char *s)
+{
+	if (!s)
+		return;
+	for (; *s; s++) {
+		switch (*s) {
+		case '&': fputs("&amp;", f); break;
+		case '<': fputs("&lt;", f); break;
+		case '>': fputs("&gt;", f); break;
+		case '"': fputs("&quot;", f); break;
+		case '\'': fputs("&#39;", f); break;
+		default:
+			/* XML 1.0 forbids most control characters even escaped. */
+			if ((unsigned char)*s < 0x20 && *s != '\t' && *s != '\n' && *s != '\r')
+				fputc(' ', f);
+			else
+				fputc(*s, f);
+		}
+	}
+}
+
+const char *svg_colour(size_t i)
+{
+	return palette[i % (sizeof(palette) / sizeof(palette[0]))];
+}
+
+/* Characters (not bytes) of a UTF-8 string. */
+static size_t u8len(const char *s)
+{
+	size_t n = 0;
+	for (; s && *s; s++)
+		if (((unsigned char)*s & 0xC0) != 0x80)
+			n++;
+	return n;
+}
+
+static double text_w(const char *s, int size)
+{
+	return 0.6 * size * (double)u8len(s);
+}
+
+static double nice_step(double raw)
+{
+	double mag = pow(10, floor(log10(raw)));
+	double n = raw / mag;
+	return (n < 1.5 ? 1 : n < 3 ? 2 : n < 7 ? 5 : 10) * mag;
+}
+
+int svg_ticks(double lo, double hi, int want, bool log_axis, double *out, int cap)
+{
+	if (!isfinite(lo) || !isfinite(hi) || lo > hi || cap < 2)
+		return -EINVAL;
+	if (want < 2)
+		want = 2;
+	if (log_axis) {
+		if (lo <= 0)
+			return -EINVAL;
+		int d0 = (int)floor(log10(lo) + 1e-9), d1 = (int)ceil(log10(hi) - 1e-9);
+		if (d1 <= d0)
+			d1 = d0 + 1;
+		int n = 0;
+		if (d1 - d0 < 2) {
+			static const double m[] = {1, 2, 5};
+			double first = 0, cand[16];
+			int nc = 0;
+			for (int d = d0; d <= d1; d++)
+				for (int k = 0; k < 3 && nc < 16; k++) {
+					double v = m[k] * pow(10, d);
+					if (d == d1 && k > 0)
+						break;
+					cand[nc++] = v;
+				}
+			for (int i = 0; i < nc; i++)
+				if (cand[i] <= lo * (1 + 1e-9))
+					first = cand[i];
+			for (int i = 0; i < nc && n < cap; i++) {
+				if (cand[i] < first)
+					continue;
+				out[n++] = cand[i];
+				if (cand[i] >= hi * (1 - 1e-9))
+					break;
+			}
+			return n >= 2 ? n : -EINVAL;
+		}
+		int stride = 1;
+		while ((d1 - d0) / stride + 1 > cap || (d1 - d0) / stride + 1 > want + 4)
+			stride++;
+		for (int d = d0; d < d1 + stride && n < cap; d += stride)
+			out[n++] = pow(10, d);
+		return n;
+	}
+	if (hi == lo) {
+		double pad = lo == 0 ? 1 : fabs(lo) * 0.1;
+		lo -= pad;
+		hi += pad;
+	}
+	double step = nice_step((hi - lo) / want);
+	for (;;) {
+		double first = floor(lo / step + 1e-9) * step;
+		double last = ceil(hi / step - 1e-9) * step;
+		long n = lround((last - first) / step) + 1;
+		if (n <= cap) {
+			for (long i = 0; i < n; i++) {
+				double v = first + (double)i * step;
+				out[i] = fabs(v) < step * 1e-9 ? 0 : v;
+			}
+			return n < 2 ? -EINVAL : (int)n;
+		}
+		step = nice_step(step * 1.6);
+	}
+}
+
+void svg_fmt_tick(char *buf, size_t len, double v)
+{
+	double a = fabs(v);
+	if (v == 0)
+		snprintf(buf, len, "0");
+	else if (a >= 1e9)
+		snprintf(buf, len, "%.3gG", v / 1e9);
+	else if (a >= 1e6)
+		snprintf(buf, len, "%.3gM", v / 1e6);
+	else if (a >= 1e4)
+		snprintf(buf, len, "%.3gk", v / 1e3);
+	else if (a >= 1000)
+		snprintf(buf, len, "%.0f", v);
+	else
+		snprintf(buf, len, "%.3g", v);
+}
+
+/* ---- drawing primitives ---- */
+
+struct axis {
+	double lo, hi;              /* data range of the axis (its first and last tick) */
+	double p0, p1;              /* pixel positions of lo and hi */
+	bool log;
+	double ticks[MAXTICKS];
+	int nticks;
+};
+
+static double amap(const struct axis *a, double v)
+{
+	double f0 = a->log ? log10(a->lo) : a->lo, f1 = a->log ? log10(a->hi) : a->hi;
+	double fv = a->log ? log10(v) : v;
+	if (f1 == f0)
+		return (a->p0 + a->p1) / 2;
+	return a->p0 + (fv - f0) / (f1 - f0) * (a->p1 - a->p0);
+}
+
+static bool usable(double v, bool log_axis)
+{
+	return isfinite(v) && (!log_axis || v > 0);
+}
+
+/* Ticks for the data range [lo, hi]; the axis spans the first to the last tick. */
+static int axis_fit(struct axis *a, double lo, double hi, bool log_axis, int want)
+{
+	a->log = log_axis;
+	int n = svg_ticks(lo, hi, want, log_axis, a->ticks, MAXTICKS);
+	if (n < 2)
+		return -EINVAL;
+	a->nticks = n;
+	a->lo = a->ticks[0];
+	a->hi = a->ticks[n - 1];
+	return 0;
+}
+
+static void text(FILE *f, double x, double y, int size, const char *anchor, const char *weight,
+		 const char *s)
+{
+	fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"%d\" text-anchor=\"%s\"%s%s%s>", x, y,
+		size, anchor, weight ? " font-weight=\"" : "", weight ? weight : "", weight ? "\"" : "");
+	svg_escape(f, s);
+	fputs("</text>\n", f);
+}
+
+static void svg_open(FILE *f, const struct svg_chart *c, int w, int h)
+{
+	fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\" role=\"img\"");
+	if (c->id) {
+		fputs(" id=\"", f);
+		svg_escape(f, c->id);
+		fputc('"', f);
+	}
+	fprintf(f, " width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" font-family=\"%s\" fill=\"%s\">\n",
+		w, h, w, h, FONT, INK);
+	fputs("<title>", f);
+	svg_escape(f, c->title);
+	fputs("</title>\n", f);
+	fprintf(f, "<rect width=\"%d\" height=\"%d\" fill=\"#ffffff\"/>\n", w, h);
+	/* A long title is set smaller rather than cut off (bold is wider: 0.65 em). */
+	double fit = (w - 32) / (0.65 * (double)(u8len(c->title) ? u8len(c->title) : 1));
+	int size = fit < F_TITLE ? (int)fit : F_TITLE;
+	text(f, w / 2.0, 40, size < 14 ? 14 : size, "middle", "bold", c->title);
+}
+
+static int svg_close(FILE *f)
+{
+	fputs("</svg>\n", f);
+	return ferror(f) ? -EIO : 0;
+}
+
+/* Legend rows from y0 across [x0, x1]: a swatch per name. Returns the height used. */
+static double legend(FILE *f, double x0, double x1, double y0, const char *const *names,
+		     size_t n, bool lines, bool draw)
+{
+	double x = x0, y = y0 + F_LEGEND;
+	for (size_t i = 0; i < n; i++) {
+		double w = 44 + text_w(names[i], F_LEGEND) + 28;
+		if (x > x0 && x + w > x1) {
+			x = x0;
+			y += F_LEGEND * 1.5;
+		}
+		if (draw) {
+			if (lines)
+				fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\""
+					" stroke-width=\"4\" stroke-dasharray=\"%s\"/>"
+					"<circle cx=\"%.1f\" cy=\"%.1f\" r=\"6\" fill=\"%s\"/>\n",
+					x, y - 7, x + 36, y - 7, svg_colour(i), dashes[i % 4],
+					x + 18, y - 7, svg_colour(i));
+			else
+				fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"30\" height=\"18\" fill=\"%s\""
+					" stroke=\"%s\" stroke-width=\"1\"/>\n", x + 3, y - 16,
+					svg_colour(i), INK);
+			text(f, x + 44, y, F_LEGEND, "start", NULL, names[i]);
+		}
+		x += w;
+	}
+	return n ? y - y0 + 12 : 0;
+}
+
+static int series_names(const struct svg_series *s, size_t ns, const char ***out)
+{
+	const char **a = calloc(ns ? ns : 1, sizeof(*a));
+	if (!a)
+		return -ENOMEM;
+	for (size_t i = 0; i < ns; i++) {
+		if (!s[i].name) {
+			free(a);
+			return -EINVAL;
+		}
+		a[i] = s[i].name;
+	}
+	*out = a;
+	return 0;
+}
+
+/* Horizontal grid lines and labels of a y axis, the axis title rotated at x = 28. */
+static void y_axis(FILE *f, const struct axis *ay, double x0, double x1, const char *label)
+{
+	char buf[32];
+	for (int i = 0; i < ay->nticks; i++) {
+		double y = amap(ay, ay->ticks[i]);
+		fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\""
+			" stroke-width=\"1\"/>\n", x0, y, x1, y, GRID);
+		svg_fmt_tick(buf, sizeof(buf), ay->ticks[i]);
+		text(f, x0 - 10, y + F_TICK * 0.35, F_TICK, "end", NULL, buf);
+	}
+	double ym = (ay->p0 + ay->p1) / 2;
+	fprintf(f, "<text x=\"28\" y=\"%.1f\" font-size=\"%d\" text-anchor=\"middle\""
+		" transform=\"rotate(-90 28 %.1f)\">", ym, F_LABEL, ym);
+	svg_escape(f, label);
+	fputs("</text>\n", f);
+	fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\""
+		" stroke-width=\"2\"/>\n", x0, ay->p0, x0, ay->p1, INK);
+}
+
+/* Vertical grid lines and labels of an x axis at the bottom y0, its title below. */
+static void x_axis(FILE *f, const struct axis *ax, double y0, double y1, const char *label,
+		   double h)
+{
+	char buf[32];
+	for (int i = 0; i < ax->nticks; i++) {
+		double x = amap(ax, ax->ticks[i]);
+		fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\""
+			" stroke-width=\"1\"/>\n", x, y0, x, y1, GRID);
+		svg_fmt_tick(buf, sizeof(buf), ax->ticks[i]);
+		text(f, x, y0 + F_TICK + 8, F_TICK, "middle", NULL, buf);
+	}
+	fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\""
+		" stroke-width=\"2\"/>\n", ax->p0, y0, ax->p1, y0, INK);
+	text(f, (ax->p0 + ax->p1) / 2, h - 16, F_LABEL, "middle", NULL, label);
+}
+
+static void dims(const struct svg_chart *c, int *w, int *h)
+{
+	*w = c->width > 0 ? c->width : 960;
+	*h = c->height > 0 ? c->height : 540;
+}
+
+/* The range of the series' usable y (or x) values; false when there is none. */
+static bool data_range(const struct svg_series *s, size_t ns, bool use_x, bool log_axis,
+		       double *lo, double *hi)
+{
+	bool any = false;
+	for (size_t j = 0; j < ns; j++)
+		for (size_t i = 0; i < s[j].n; i++) {
+			const double *arr = use_x ? s[j].x : s[j].y;
+			if (!arr)
+				continue;
+			double v = arr[i];
+			if (!usable(v, log_axis))
+				continue;
+			if (!any || v < *lo)
+				*lo = v;
+			if (!any || v > *hi)
+				*hi = v;
+			any = true;
+		}
+	return any;
+}
+
+/* ---- charts ---- */
+
+int svg_line_chart(FILE *f, const struct svg_chart *c, const struct svg_series *s, size_t ns)
+{
+	int w, h, rc;
+	double xlo = 0, xhi = 0, ylo = 0, yhi = 0;
+	const char **names = NULL;
+	struct axis ax, ay;
+
+	if (!c || !c->title || !s || !ns)
+		return -EINVAL;
+	for (size_t j = 0; j < ns; j++)
+		if (s[j].n && (!s[j].x || !s[j].y))
+			return -EINVAL;
+	if ((rc = series_names(s, ns, &names)) != 0)
+		return rc;
+	dims(c, &w, &h);
+	if (!data_range(s, ns, true, c->x_log, &xlo, &xhi) ||
+	    !data_range(s, ns, false, c->y_log, &ylo, &yhi)) {
+		free(names);
+		return -EINVAL;
+	}
+	if (c->y_from_zero && !c->y_log && ylo > 0)
+		ylo = 0;
+	double left = 110, right = w - 40;
+	double lh = legend(f, left, right, 60, names, ns, true, false);
+	double top = 60 + lh + 16, bottom = h - 80;
+	ax.p0 = left, ax.p1 = right, ay.p0 = bottom, ay.p1 = top;
+	if (axis_fit(&ax, xlo, xhi, c->x_log, 8) || axis_fit(&ay, ylo, yhi, c->y_log, 6)) {
+		free(names);
+		return -EINVAL;
+	}
+	svg_open(f, c, w, h);
+	legend(f, left, right, 60, names, ns, true, true);
+	y_axis(f, &ay, left, right, c->y_label);
+	x_axis(f, &ax, bottom, top, c->x_label, h);
+	for (size_t j = 0; j < ns; j++) {
+		const char *col = svg_colour(j);
+		fprintf(f, "<g class=\"series\"><title>");
+		svg_escape(f, s[j].name);
+		fprintf(f, "</title>\n<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"4\""
+			" stroke-linejoin=\"round\" stroke-dasharray=\"%s\" points=\"", col, dashes[j % 4]);
+		for (size_t i = 0; i < s[j].n; i++)
+			if (usable(s[j].x[i], c->x_log) && usable(s[j].y[i], c->y_log))
+				fprintf(f, "%.1f,%.1f ", amap(&ax, s[j].x[i]), amap(&ay, s[j].y[i]));
+		fputs("\"/>\n", f);
+		for (size_t i = 0; i < s[j].n; i++)
+			if (usable(s[j].x[i], c->x_log) && usable(s[j].y[i], c->y_log)) {
+				char a[32], b[32];
+				svg_fmt_tick(a, sizeof(a), s[j].x[i]);
+				svg_fmt_tick(b, sizeof(b), s[j].y[i]);
+				fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"7\" fill=\"%s\" stroke=\"#ffffff\""
+					" stroke-width=\"2\"><title>%s, %s</title></circle>\n",
+					amap(&ax, s[j].x[i]), amap(&ay, s[j].y[i]), col, a, b);
+			}
+		fputs("</g>\n", f);
+	}
+	free(names);
+	return svg_close(f);
+}
+
+/* Split s into lines of at most maxc characters at ' ' or after '/'; up to 4 lines. */
+static int wrap(const char *s, size_t maxc, char lines[4][64])
+{
+	int n = 0;
+	size_t len = strlen(s), pos = 0;
+	if (maxc < 4)
+		maxc = 4;
+	if (maxc > 63)
+		maxc = 63;
+	while (pos < len && n < 4) {
+		size_t take = len - pos;
+		if (take > maxc) {
+			take = maxc;
+			for (size_t k = maxc; k > 0; k--)
+				if (s[pos + k - 1] == '/' || s[pos + k] == ' ') {
+					take = k;
+					break;
+				}
+		}
+		memcpy(lines[n], s + pos, take);
+		lines[n][take] = '\0';
+		n++;
+		pos += take;
+		while (s[pos] == ' ')
+			pos++;
+	}
+	return n;
+}
+
+int svg_bar_chart(FILE *f, const struct svg_chart *c, const char *const *categories,
+		  size_t ncat, const struct svg_series *s, size_t ns)
+{
+	int w, h, rc;
+	double ylo = 0, yhi = 0;
+	const char **names = NULL;
+	struct axis ay;
+	char lines[4][64];
+
+	if (!c || !c->title || !categories || !ncat || !s || !ns)
+		return -EINVAL;
+	for (size_t j = 0; j < ns; j++)
+		if (s[j].n != ncat || !s[j].y)
+			return -EINVAL;
+	if ((rc = series_names(s, ns, &names)) != 0)
+		return rc;
+	dims(c, &w, &h);
+	if (!data_range(s, ns, false, c->y_log, &ylo, &yhi)) {
+		free(names);
+		return -EINVAL;
+	}
+	if (!c->y_log && ylo > 0)
+		ylo = 0;                /* bars of a linear axis start at 0 */
+	double left = 110, right = w - 40;
+	double gw = (right - left) / (double)ncat;
+	/* The largest font at which the longest word of a label fits its group. */
+	size_t word = 1;
+	for (size_t i = 0; i < ncat; i++) {
+		const char *p = categories[i] ? categories[i] : "";
+		while (*p) {
+			size_t n = strcspn(p, " ");
+			if (n > word)
+				word = n;
+			p += n;
+			p += strspn(p, " ");
+		}
+	}
+	int cf = F_TICK;
+	while (cf > 11 && gw * 0.95 < 0.6 * cf * (double)word)
+		cf--;
+	size_t maxc = (size_t)(gw * 0.95 / (0.6 * cf));
+	int maxl = 1;
+	for (size_t i = 0; i < ncat; i++) {
+		int n = wrap(categories[i] ? categories[i] : "", maxc, lines);
+		if (n > maxl)
+			maxl = n;
+	}
+	double lh = legend(f, left, right, 60, names, ns, false, false);
+	double top = 60 + lh + 16, bottom = h - 60 - maxl * (cf + 4);
+	ay.p0 = bottom, ay.p1 = top;
+	if (axis_fit(&ay, ylo, yhi, c->y_log, 6)) {
+		free(names);
+		return -EINVAL;
+	}
+	svg_open(f, c, w, h);
+	legend(f, left, right, 60, names, ns, false, true);
+	y_axis(f, &ay, left, right, c->y_label);
+	double bw = gw * 0.8 / (double)ns;
+	for (size_t i = 0; i < ncat; i++) {
+		double gx = left + gw * (double)i;
+		int n = wrap(categories[i] ? categories[i] : "", maxc, lines);
+		for (int k = 0; k < n; k++)
+			text(f, gx + gw / 2, bottom + (cf + 4) * (k + 1) + 4, cf, "middle", NULL, lines[k]);
+		for (size_t j = 0; j < ns; j++) {
+			double v = s[j].y[i];
+			if (!usable(v, c->y_log))
+				continue;
+			double y = amap(&ay, v), x = gx + gw * 0.1 + bw * (double)j;
+			char b[32];
+			svg_fmt_tick(b, sizeof(b), v);
+			fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\""
+				" stroke=\"%s\" stroke-width=\"1\"><title>", x, y, bw,
+				bottom - y > 0 ? bottom - y : 0, svg_colour(j), INK);
+			svg_escape(f, categories[i]);
+			fputs(": ", f);
+			svg_escape(f, s[j].name);
+			fprintf(f, " %s</title></rect>\n", b);
+		}
+	}
+	fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\""
+		" stroke-width=\"2\"/>\n", left, bottom, right, bottom, INK);
+	text(f, (left + right) / 2, h - 16, F_LABEL, "middle", NULL, c->x_label);
+	free(names);
+	return svg_close(f);
+}
+
+int svg_stacked_bar_chart(FILE *f, const struct svg_chart *c, const char *const *categories,
+			  size_t ncat, const struct svg_series *s, size_t ns)
+{
+	int w, h, rc;
+	const char **names = NULL;
+	struct axis ax;
+	char lines[4][64], b[32];
+
+	if (!c || !c->title || !categories || !ncat || !s || !ns)
+		return -EINVAL;
+	for (size_t j = 0; j < ns; j++)
+		if (s[j].n != ncat || !s[j].y)
+			return -EINVAL;
+	if ((rc = series_names(s, ns, &names)) != 0)
+		return rc;
+	dims(c, &w, &h);
+	double maxtot = 0, labw = 0;
+	for (size_t i = 0; i < ncat; i++) {
+		double tot = 0;
+		for (size_t j = 0; j < ns; j++)
+			if (isfinite(s[j].y[i]) && s[j].y[i] > 0)
+				tot += s[j].y[i];
+		if (tot > maxtot)
+			maxtot = tot;
+		double lw = text_w(categories[i] ? categories[i] : "", F_TICK);
+		if (lw > labw)
+			labw = lw;
+	}
+	if (labw > w * 0.3)
+		labw = w * 0.3;
+	double left = 24 + labw + 12, right = w - 110;
+	double lh = legend(f, 24, w - 24, 60, names, ns, false, false);
+	double top = 60 + lh + 16, bottom = h - 80;
+	ax.p0 = left, ax.p1 = right;
+	if (axis_fit(&ax, 0, maxtot > 0 ? maxtot : 1, false, 6)) {
+		free(names);
+		return -EINVAL;
+	}
+	svg_open(f, c, w, h);
+	legend(f, 24, w - 24, 60, names, ns, false, true);
+	x_axis(f, &ax, bottom, top, c->x_label, h);
+	double rowh = (bottom - top) / (double)ncat, bh = rowh * 0.6;
+	if (bh > 70)
+		bh = 70;
+	for (size_t i = 0; i < ncat; i++) {
+		double y = top + rowh * (double)i + (rowh - bh) / 2, x = left;
+		int n = wrap(categories[i] ? categories[i] : "", (size_t)(labw / (0.6 * F_TICK)) + 1, lines);
+		for (int k = 0; k < n; k++)
+			text(f, left - 12, y + bh / 2 + (k - (n - 1) / 2.0) * (F_TICK + 2) + F_TICK * 0.35,
+			     F_TICK, "end", NULL, lines[k]);
+		for (size_t j = 0; j < ns; j++) {
+			double v = s[j].y[i];
+			if (!isfinite(v) || v <= 0)
+				continue;
+			double bwid = amap(&ax, v) - left;
+			svg_fmt_tick(b, sizeof(b), v);
+			fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\""
+				" stroke=\"#ffffff\" stroke-width=\"1\"><title>", x, y, bwid, bh, svg_colour(j));
+			svg_escape(f, s[j].name);
+			fprintf(f, ": %s</title></rect>\n", b);
+			if (bwid > text_w(b, F_TICK) + 8 && bh >= F_TICK + 4)
+				fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"%d\" text-anchor=\"middle\""
+					" fill=\"%s\">%s</text>\n", x + bwid / 2, y + bh / 2 + F_TICK * 0.35,
+					F_TICK, j % 8 == 0 || j % 8 == 3 || j % 8 == 4 || j % 8 == 7 ?
+					"#ffffff" : INK, b);
+			x += bwid;
+		}
+		double tot = 0;
+		for (size_t j = 0; j < ns; j++)
+			if (isfinite(s[j].y[i]) && s[j].y[i] > 0)
+				tot += s[j].y[i];
+		svg_fmt_tick(b, sizeof(b), tot);
+		text(f, x + 8, y + bh / 2 + F_TICK * 0.35, F_TICK, "start", "bold", b);
+	}
+	free(names);
+	return svg_close(f);
+}
+
+int svg_timeline(FILE *f, const struct svg_chart *c, const struct svg_lane *lanes, size_t nl)
+{
+	int w, h;
+	double tlo = 0, thi = 0, bhi = 0;
+	bool any = false;
+	struct axis ax, ay;
+
+	if (!c || !c->title || !lanes || !nl)
+		return -EINVAL;
+	const char **names = calloc(nl, sizeof(*names));
+	if (!names)
+		return -ENOMEM;
+	for (size_t k = 0; k < nl; k++) {
+		if (!lanes[k].name || (lanes[k].n && !lanes[k].spans)) {
+			free(names);
+			return -EINVAL;
+		}
+		names[k] = lanes[k].name;
+		for (size_t i = 0; i < lanes[k].n; i++) {
+			const struct svg_span *sp = &lanes[k].spans[i];
+			if (!isfinite(sp->t) || !isfinite(sp->lo) || !isfinite(sp->hi))
+				continue;
+			if (!any || sp->t < tlo)
+				tlo = sp->t;
+			if (!any || sp->t > thi)
+				thi = sp->t;
+			if (sp->hi > bhi)
+				bhi = sp->hi;
+			any = true;
+		}
+	}
+	if (!any) {
+		free(names);
+		return -EINVAL;
+	}
+	dims(c, &w, &h);
+	double left = 110, right = w - 40;
+	double lh = legend(f, left, right, 60, names, nl, false, false);
+	double top = 60 + lh + 16, bottom = h - 80;
+	ax.p0 = left + 14 * (double)nl, ax.p1 = right - 14 * (double)nl;
+	ay.p0 = bottom, ay.p1 = top;
+	if (axis_fit(&ax, tlo, thi, false, 8) || axis_fit(&ay, 0, bhi > 0 ? bhi : 1, false, 6)) {
+		free(names);
+		return -EINVAL;
+	}
+	svg_open(f, c, w, h);
+	legend(f, left, right, 60, names, nl, false, true);
+	y_axis(f, &ay, left, right, c->y_label);
+	x_axis(f, &ax, bottom, top, c->x_label, h);
+	for (size_t k = 0; k < nl; k++) {
+		double dx = ((double)k - (double)(nl - 1) / 2) * 13;
+		fprintf(f, "<g class=\"lane\" fill=\"%s\"><title>", svg_colour(k));
+		svg_escape(f, lanes[k].name);
+		fputs("</title>\n", f);
+		for (size_t i = 0; i < lanes[k].n; i++) {
+			const struct svg_span *sp = &lanes[k].spans[i];
+			if (!isfinite(sp->t) || !isfinite(sp->lo) || !isfinite(sp->hi))
+				continue;
+			double x = amap(&ax, sp->t) + dx, y0 = amap(&ay, sp->lo), y1 = amap(&ay, sp->hi);
+			/* A white outline separates adjacent spans, so that each boundary
+			 * stays visible, unless the span is too short to show through it. */
+			double hgt = y0 - y1 > 1.5 ? y0 - y1 : 1.5;
+			fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"11\" height=\"%.1f\"%s>"
+				"<title>%.0f-%.0f</title></rect>\n", x - 5.5, y1, hgt,
+				hgt >= 6 ? " stroke=\"#ffffff\" stroke-width=\"1.5\"" : "", sp->lo, sp->hi);
+		}
+		fputs("</g>\n", f);
+	}
+	free(names);
+	return svg_close(f);
+}

@@ -1,0 +1,129 @@
+/*
+ * reports/svg.h — inline SVG charts written in C, for the HTML report
+ * (reports/render_html.c) and the classroom demo (`socklab demo --html`).
+ *
+ * Each chart function writes one complete, self-contained <svg> element
+ * (xmlns set, a <title>, fonts from the system stack, no scripts, no
+ * external references) to a stream, so it can be embedded in HTML or saved
+ * as a .svg file. Charts are made for a classroom projector: big text,
+ * thick lines, high contrast, the colour-blind-safe Okabe–Ito palette,
+ * axis labels with units, and a legend naming every series.
+ *
+ * Conventions for every function here:
+ *  - Returns 0, -EINVAL (bad arguments: no data, NULL name, a log axis with
+ *    no positive value), -ENOMEM, or -EIO when the stream has failed.
+ *  - Non-finite values (NaN, inf) are "no value": skipped, never drawn.
+ *    On a log axis, values <= 0 are skipped as well.
+ *  - Strings are plain UTF-8; they are XML-escaped here.
+ *  - Nothing is kept: the caller owns every array and string passed in.
+ * The API is stable: add functions or trailing struct fields, do not change
+ * existing ones (zero-initialise the structs so that new fields default).
+ */
+#ifndef SOCKLAB_REPORTS_SVG_H
+#define SOCKLAB_REPORTS_SVG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+/* Size, titles and axes common to every chart. Zero fields take defaults. */
+struct svg_chart {
+	const char *title;      /* drawn at the top and used as the <title>; required */
+	const char *x_label;    /* axis title with its unit, e.g. "clients" or "time (ms)" */
+	const char *y_label;    /* e.g. "requests/s" or "latency (µs, log scale)" */
+	int width, height;      /* user units (px at 100%); 0: 960 x 540 */
+	bool x_log, y_log;      /* logarithmic axis (base 10); only where the chart allows */
+	bool y_from_zero;       /* linear y axis always includes 0 (default: fit the data) */
+	const char *id;         /* optional id attribute of the <svg>; NULL: none */
+};
+
+/*
+ * One named series. For line charts x[i], y[i] are the points (x sorted or
+ * not: they are drawn in the given order). For bar and stacked-bar charts x
+ * is unused (may be NULL) and y[i] is the value for category i, with
+ * n equal to the number of categories.
+ */
+struct svg_series {
+	const char *name;       /* legend text; required */
+	const double *x;
+	const double *y;
+	size_t n;
+};
+
+/* One event of a timeline lane: at time t, the byte range [lo, hi). */
+struct svg_span {
+	double t;
+	double lo, hi;
+};
+
+/* One lane of a timeline (e.g. "app sends", "wire segments", "app recvs"). */
+struct svg_lane {
+	const char *name;
+	const struct svg_span *spans;
+	size_t n;
+};
+
+/* ---- helpers (also used by the charts) ---- */
+
+/* Write s to f with & < > " ' escaped for XML text and attributes; NULL writes nothing. */
+void svg_escape(FILE *f, const char *s);
+
+/*
+ * Colour i of the palette (Okabe–Ito, black first avoided): a "#rrggbb"
+ * string literal; i wraps around after 8 colours.
+ */
+const char *svg_colour(size_t i);
+
+/*
+ * Nice tick positions covering [lo, hi]: on a linear axis 1-2-5 steps,
+ * about `want` of them (first tick <= lo, last >= hi); on a log axis the
+ * powers of ten (1-2-5 within a decade when it spans fewer than 2 decades),
+ * lo and hi must then be > 0. Writes at most cap ticks to out, ascending;
+ * returns their number (>= 2), or -EINVAL (lo > hi, non-finite, cap < 2).
+ */
+int svg_ticks(double lo, double hi, int want, bool log_axis, double *out, int cap);
+
+/*
+ * A tick label: up to 3 significant digits, with k/M/G suffixes from 10000
+ * on ("2.5k" is written as "2500", "25k", "1.2M"); never "-0".
+ */
+void svg_fmt_tick(char *buf, size_t len, double v);
+
+/* ---- charts ---- */
+
+/*
+ * A line chart: one polyline with markers per series, x and y axes with
+ * ticks, grid lines and labels, a legend. Both axes may be log.
+ */
+int svg_line_chart(FILE *f, const struct svg_chart *c, const struct svg_series *s, size_t ns);
+
+/*
+ * A grouped (vertical) bar chart: ncat categories along x, labelled
+ * categories[i] (long labels are wrapped on " " or "/"); within each category
+ * one bar per series, s[j].y[i] its height. y may be log (the bars then
+ * start at the lowest tick). x_log is ignored.
+ */
+int svg_bar_chart(FILE *f, const struct svg_chart *c, const char *const *categories,
+		  size_t ncat, const struct svg_series *s, size_t ns);
+
+/*
+ * A horizontal stacked bar chart: one bar per category (top to bottom),
+ * segment j of bar i is s[j].y[i] wide, stacked left to right in series
+ * order, each labelled with its value when it is wide enough; the bar's
+ * total is written at its right end. Negative values are treated as 0.
+ * x_label names the unit of the values (e.g. "datagrams"); logs are ignored.
+ */
+int svg_stacked_bar_chart(FILE *f, const struct svg_chart *c, const char *const *categories,
+			  size_t ncat, const struct svg_series *s, size_t ns);
+
+/*
+ * A timeline to scale in time and bytes (a Stevens/tcptrace-style graph):
+ * x is time (x_label, e.g. "time (µs)"), y the byte offset in the stream
+ * (y_label, e.g. "stream offset (bytes)"); each span is a vertical bar at t
+ * from lo to hi, lanes are coloured and shifted a little apart so that
+ * bars at the same time stay visible, and named in the legend. Shows at a
+ * glance that many short sends became fewer segments and one long recv.
+ */
+int svg_timeline(FILE *f, const struct svg_chart *c, const struct svg_lane *lanes, size_t nl);
+
+#endif
