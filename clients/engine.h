@@ -153,6 +153,10 @@ struct ld_event {
 
 struct ld_udp {
 	uint64_t sent, received, lost, duplicated, reordered, late;
+	/* Send calls the kernel refused (ENOBUFS, EAGAIN: a full send buffer
+	 * or device queue). Not in `sent`: the datagram is sent again later,
+	 * with the same sequence number. */
+	uint64_t refused;
 };
 
 struct ld_result {

@@ -61,7 +61,11 @@ static int send_batch(struct ld_client *c, unsigned k, uint64_t now)
 	if (m < 0) {
 		/* A full socket buffer (Unix datagram peers apply back-pressure,
 		 * UDP says ENOBUFS) is not an error: try again later. */
-		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS || errno == EINTR)
+		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS) {
+			w->udp.refused++;
+			return 0;
+		}
+		if (errno == EINTR)
 			return 0;
 		ld_fail(c, ld_errno_kind(errno), now);
 		return -1;

@@ -80,9 +80,10 @@ void ld_result_print(const struct ld_config *cfg, const struct ld_result *r, FIL
 		fprintf(f, "latency    (no replies)\n");
 	if (!net_proto_is_stream(cfg->proto))
 		fprintf(f, "datagrams  sent %" PRIu64 "  received %" PRIu64 "  lost %" PRIu64
-			"  duplicated %" PRIu64 "  reordered %" PRIu64 "  late %" PRIu64 "\n",
+			"  duplicated %" PRIu64 "  reordered %" PRIu64 "  late %" PRIu64
+			"  refused %" PRIu64 "\n",
 			r->udp.sent, r->udp.received, r->udp.lost, r->udp.duplicated,
-			r->udp.reordered, r->udp.late);
+			r->udp.reordered, r->udp.late, r->udp.refused);
 	if (r->sources)
 		fprintf(f, "sources    %u addresses from 127.0.0.2\n", r->sources);
 	if (r->unreachable)
@@ -113,9 +114,10 @@ void ld_result_json(const struct ld_config *cfg, const struct ld_result *r, FILE
 		us(hist_percentile(h, 99.9)), us(h->max), hist_mean(h) / 1000.0);
 	if (!net_proto_is_stream(cfg->proto))
 		fprintf(f, ",\"sent\":%" PRIu64 ",\"received\":%" PRIu64 ",\"lost\":%" PRIu64
-			",\"duplicated\":%" PRIu64 ",\"reordered\":%" PRIu64 ",\"late\":%" PRIu64,
+			",\"duplicated\":%" PRIu64 ",\"reordered\":%" PRIu64 ",\"late\":%" PRIu64
+			",\"refused\":%" PRIu64,
 			r->udp.sent, r->udp.received, r->udp.lost, r->udp.duplicated,
-			r->udp.reordered, r->udp.late);
+			r->udp.reordered, r->udp.late, r->udp.refused);
 	fprintf(f, ",\"sources\":%u,\"unreachable\":%s,\"app_events\":%zu,\"app_events_dropped\":%"
 		PRIu64 "}\n", r->sources, r->unreachable ? "true" : "false", r->nevents,
 		r->events_dropped);

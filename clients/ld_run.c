@@ -255,6 +255,7 @@ static int merge(struct ld_worker *ws, unsigned nt, struct ld_shared *sh, struct
 		res->udp.duplicated += w->udp.duplicated;
 		res->udp.reordered += w->udp.reordered;
 		res->udp.late += w->udp.late;
+		res->udp.refused += w->udp.refused;
 		res->events_dropped += w->dropped;
 		hist_merge(&res->latency, &w->hist);
 		if (w->last_ns > last)

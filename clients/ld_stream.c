@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "net/clock.h"
 #include "net/sock.h"
 
 static void start_request(struct ld_client *c, uint64_t now);
@@ -143,7 +144,10 @@ static void do_write(struct ld_client *c, uint64_t now)
 			ld_fail(c, ld_errno_kind(errno), now);
 			return;
 		}
-		ld_log(c, LD_EV_SEND, c->sent_off, (size_t)n, now);
+		/* Its own clock read, not the loop turn's `now`: the capture
+		 * alignment asks whether a segment left before or after each
+		 * send() of a burst returned (harness/align.h). */
+		ld_log(c, LD_EV_SEND, c->sent_off, (size_t)n, net_now_ns());
 		c->sent_off += (size_t)n;
 		w->bytes_sent += (size_t)n;
 		net_buf_consume(&c->out, (size_t)n);

@@ -46,6 +46,8 @@ struct capture {
 	struct cap_segrec *segs;
 	size_t nsegs, segcap, max_segs;
 	uint64_t segs_seen;
+	struct cap_ackrec *acks;      /* pure TCP ACKs (the alignment's Nagle evidence) */
+	size_t nacks, ackcap;
 	int thread_err;               /* 0 or -errno, set by the thread */
 	char thread_msg[PCAP_ERRBUF_SIZE + 64];
 };
@@ -123,8 +125,26 @@ static void on_seg(void *arg, const struct cap_flow *f, const struct cap_seg *s,
 	struct capture *c = arg;
 
 	if (p->proto == CAP_PROTO_TCP && !s->len &&
-	    !(s->tcp_flags & (CAP_TCP_SYN | CAP_TCP_FIN | CAP_TCP_RST)))
-		return;   /* a pure ACK: in the flow's counters only */
+	    !(s->tcp_flags & (CAP_TCP_SYN | CAP_TCP_FIN | CAP_TCP_RST))) {
+		/* A pure ACK: in the flow's counters, and kept apart (not
+		 * stored) as evidence for harness/align.c, as many as segments. */
+		if (c->nacks == c->ackcap) {
+			size_t ncap = c->ackcap ? c->ackcap * 2 : 1024;
+			if (c->ackcap >= c->max_segs)
+				return;
+			if (ncap > c->max_segs)
+				ncap = c->max_segs;
+			struct cap_ackrec *n = realloc(c->acks, ncap * sizeof(*n));
+			if (!n)
+				return;
+			c->acks = n;
+			c->ackcap = ncap;
+		}
+		c->acks[c->nacks++] = (struct cap_ackrec){
+			.flow = f->index, .dir = (uint8_t)s->dir, .rel_ack = s->rel_ack,
+			.ts_ns = s->ts_ns - c->start_ns};
+		return;
+	}
 	c->segs_seen++;
 	if (c->nsegs == c->segcap) {
 		if (c->segcap >= c->max_segs)
@@ -441,6 +461,7 @@ void cap_free(struct capture *c)
 		(void)close(c->stop_w);
 	cap_flows_free(c->flows);
 	free(c->segs);
+	free(c->acks);
 	free(c);
 }
 
@@ -457,6 +478,12 @@ const struct cap_totals *cap_totals(const struct capture *c)
 const struct cap_flows *cap_flows(const struct capture *c)
 {
 	return c->flows;
+}
+
+const struct cap_ackrec *cap_acks(const struct capture *c, size_t *n)
+{
+	*n = c->nacks;
+	return c->acks;
 }
 
 const struct cap_segrec *cap_segments(const struct capture *c, size_t *n, uint64_t *seen)

@@ -106,6 +106,16 @@ const struct cap_flows *cap_flows(const struct capture *c);
 /* Records kept (at most max_segs) in capture order; *seen gets how many
  * there were in all, so seen > n means the list was capped. */
 const struct cap_segrec *cap_segments(const struct capture *c, size_t *n, uint64_t *seen);
+/* A pure TCP ACK (no payload, no SYN/FIN/RST): kept in memory only, at
+ * most max_segs of them, for the app-log alignment (harness/align.h). */
+struct cap_ackrec {
+	uint32_t flow;            /* index for cap_flows_get() */
+	uint8_t dir;              /* 0 = A->B, 1 = B->A, as cap_seg.dir */
+	uint32_t rel_ack;         /* relative to the peer's ISN */
+	uint64_t ts_ns;           /* from the capture's start */
+};
+/* After cap_stop(): the pure ACKs in capture order. */
+const struct cap_ackrec *cap_acks(const struct capture *c, size_t *n);
 /* CLOCK_REALTIME at cap_start, ns: the zero of every stored time. */
 uint64_t cap_start_ns(const struct capture *c);
 
@@ -129,15 +139,35 @@ struct cap_case;
  * Start capturing case c (0-based run index `index`) of s, whose server
  * listens at addr ("127.0.0.1:40123"; NULL: the case's target.address):
  * filter "tcp port P or udp port P" on CAP_DEFAULT_IFACE, snaplen from
- * capture.snaplen, and DIR/case-N.pcap when capture.pcap is DIR. Sets *out
+ * capture.snaplen, and DIR/case-N.pcap when capture.pcap is DIR (see
+ * cap_case_set_run). Sets *out
  * unless out of memory. Returns 0 when capturing, or -errno with the
  * reason in err, the case then being recorded as unavailable (a Unix
  * socket, no permission, no interface); the caller warns and goes on.
  */
 int cap_case_start(struct cap_case **out, const struct scn *s, const struct scn_case *c,
 		   const char *addr, size_t index, char *err, size_t errlen);
-/* Stop the capture (see cap_stop); a failure makes the case's status
- * "error" with the reason. NULL is ignored. */
+/* The same on interface iface (NULL: CAP_DEFAULT_IFACE), e.g. the veth of
+ * a topology pair; the calling thread must be in that interface's network
+ * namespace (the handle stays bound to it). */
+int cap_case_start_on(struct cap_case **out, const struct scn *s, const struct scn_case *c,
+		      const char *addr, const char *iface, size_t index, char *err, size_t errlen);
+/* The same when addr is a relay (`relay:` in the scenario) in front of the
+ * server at behind: both legs are captured (filter on both ports) and
+ * stored as flows, each oriented towards its listening side (the relay's
+ * port for client->relay, the server's for relay->server); behind NULL is
+ * cap_case_start_on. */
+int cap_case_start_via(struct cap_case **out, const struct scn *s, const struct scn_case *c,
+		       const char *addr, const char *behind, const char *iface, size_t index,
+		       char *err, size_t errlen);
+/* The case belongs to run run_id: its .pcap (capture.pcap: DIR) is named
+ * DIR/run-R-case-N.pcap instead of DIR/case-N.pcap, so runs never
+ * overwrite each other's files. Call before cap_case_stop(). NULL is
+ * ignored. */
+void cap_case_set_run(struct cap_case *cc, int64_t run_id);
+/* Stop the capture (see cap_stop), then move the .pcap (written under a
+ * hidden name while capturing) to its name; a failure makes the case's
+ * status "error" with the reason. NULL is ignored. */
 void cap_case_stop(struct cap_case *cc);
 /*
  * Store the case's capture: status and self-check, flows, up to
@@ -148,5 +178,7 @@ void cap_case_stop(struct cap_case *cc);
  */
 int cap_case_store(struct cap_case *cc, struct db *db, int64_t case_id);
 void cap_case_free(struct cap_case *cc);
+/* The running or stopped capture, NULL when it never started. */
+const struct capture *cap_case_capture(const struct cap_case *cc);
 
 #endif

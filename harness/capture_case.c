@@ -21,15 +21,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 struct cap_case {
 	struct capture *cap;          /* NULL when it could not start */
 	enum cap_status status;
 	char reason[512];
-	char filter[64];
-	char pcap_path[4096];
+	char filter[96];
+	char pcap_path[4096];         /* being written: DIR/.case-N.PID.pcap */
+	char pcap_final[4096];        /* renamed to at stop (cap_case_set_run) */
 	char start_utc[32];
 	uint16_t port;
+	uint16_t port2;               /* the server behind a relay at port; 0: none */
 	unsigned snaplen;
 	struct cap_check chk;         /* the interface part, when it never started */
 	bool stopped;
@@ -40,8 +43,13 @@ static bool is_unix(const char *proto)
 	return proto && strncmp(proto, "unix", 4) == 0;
 }
 
-/* DIR exists (made if missing) and path is DIR/case-N.pcap. */
-static int pcap_path_for(const char *dir, size_t index, char *path, size_t len,
+/*
+ * DIR exists (made if missing); path is a name private to this process,
+ * DIR/.case-N.PID.pcap, and final DIR/case-N.pcap, the name it gets at
+ * stop unless cap_case_set_run() gave it one per run: a second run into
+ * the same DIR must not overwrite the first run's files.
+ */
+static int pcap_path_for(const char *dir, size_t index, char *path, char *final, size_t len,
 			 char *err, size_t errlen)
 {
 	if (mkdir(dir, 0777) < 0 && errno != EEXIST) {
@@ -49,8 +57,9 @@ static int pcap_path_for(const char *dir, size_t index, char *path, size_t len,
 		snprintf(err, errlen, "capture.pcap: cannot create %s: %s", dir, strerror(e));
 		return -e;
 	}
-	int n = snprintf(path, len, "%s/case-%zu.pcap", dir, index);
-	if (n < 0 || (size_t)n >= len) {
+	int n = snprintf(path, len, "%s/.case-%zu.%d.pcap", dir, index, (int)getpid());
+	int m = snprintf(final, len, "%s/case-%zu.pcap", dir, index);
+	if (n < 0 || (size_t)n >= len || m < 0 || (size_t)m >= len) {
 		snprintf(err, errlen, "capture.pcap: directory name too long");
 		return -ENAMETOOLONG;
 	}
@@ -69,6 +78,19 @@ static int unavailable(struct cap_case *cc, int rc, const char *why, char *err, 
 int cap_case_start(struct cap_case **out, const struct scn *s, const struct scn_case *c,
 		   const char *addr, size_t index, char *err, size_t errlen)
 {
+	return cap_case_start_on(out, s, c, addr, NULL, index, err, errlen);
+}
+
+int cap_case_start_on(struct cap_case **out, const struct scn *s, const struct scn_case *c,
+		      const char *addr, const char *iface, size_t index, char *err, size_t errlen)
+{
+	return cap_case_start_via(out, s, c, addr, NULL, iface, index, err, errlen);
+}
+
+int cap_case_start_via(struct cap_case **out, const struct scn *s, const struct scn_case *c,
+		       const char *addr, const char *behind, const char *iface, size_t index,
+		       char *err, size_t errlen)
+{
 	char why[512];
 	struct net_addr na;
 	int rc;
@@ -81,7 +103,7 @@ int cap_case_start(struct cap_case **out, const struct scn *s, const struct scn_
 	}
 	*out = cc;
 	cc->snaplen = s->capture.snaplen ? s->capture.snaplen : CAP_DEFAULT_SNAPLEN;
-	snprintf(cc->chk.iface, sizeof(cc->chk.iface), "%s", CAP_DEFAULT_IFACE);
+	snprintf(cc->chk.iface, sizeof(cc->chk.iface), "%s", iface ? iface : CAP_DEFAULT_IFACE);
 	cc->chk.snaplen = cc->snaplen;
 	cc->chk.buffer_bytes = cap_buffer_for(cc->snaplen, CAP_RING_SLOTS);
 	cc->chk.link = -1;
@@ -103,17 +125,23 @@ int cap_case_start(struct cap_case **out, const struct scn *s, const struct scn_
 	}
 	cc->port = (uint16_t)net_addr_port(&na);
 	snprintf(cc->filter, sizeof(cc->filter), "tcp port %u or udp port %u", cc->port, cc->port);
+	/* A relay at addr: both legs, client<->relay and relay<->server. */
+	if (behind && net_addr_parse_hostport(&na, behind, why, sizeof(why)) == 0) {
+		cc->port2 = (uint16_t)net_addr_port(&na);
+		snprintf(cc->filter, sizeof(cc->filter), "(tcp or udp) and (port %u or port %u)",
+			 cc->port, cc->port2);
+	}
 	snprintf(cc->chk.filter, sizeof(cc->chk.filter), "%s", cc->filter);
 	if (s->capture.pcap_dir) {
-		rc = pcap_path_for(s->capture.pcap_dir, index, cc->pcap_path, sizeof(cc->pcap_path),
-				   why, sizeof(why));
+		rc = pcap_path_for(s->capture.pcap_dir, index, cc->pcap_path, cc->pcap_final,
+				   sizeof(cc->pcap_path), why, sizeof(why));
 		if (rc < 0)
 			return unavailable(cc, rc, why, err, errlen);
 	}
 	struct cap_config cfg = {
 		.iface = cc->chk.iface,
 		.filter = cc->filter,
-		.port = cc->port,
+		.port = cc->port2 ? 0 : cc->port,   /* two legs: the filter keeps both */
 		.snaplen = cc->snaplen,
 		.pcap_path = cc->pcap_path[0] ? cc->pcap_path : NULL,
 	};
@@ -123,6 +151,20 @@ int cap_case_start(struct cap_case **out, const struct scn *s, const struct scn_
 	db_utc_now(cc->start_utc);
 	cc->status = CAP_ST_OK;
 	return 0;
+}
+
+void cap_case_set_run(struct cap_case *cc, int64_t run_id)
+{
+	if (!cc || !cc->pcap_final[0])
+		return;
+	/* DIR/case-N.pcap -> DIR/run-R-case-N.pcap */
+	char *base = strrchr(cc->pcap_final, '/');
+	size_t dirlen = base ? (size_t)(base - cc->pcap_final) : 0;
+	char tmp[sizeof(cc->pcap_final)];
+	int n = snprintf(tmp, sizeof(tmp), "%.*s/run-%lld-%s", (int)dirlen, cc->pcap_final,
+			 (long long)run_id, base ? base + 1 : cc->pcap_final);
+	if (n > 0 && (size_t)n < sizeof(tmp))
+		memcpy(cc->pcap_final, tmp, (size_t)n + 1);
 }
 
 void cap_case_stop(struct cap_case *cc)
@@ -136,6 +178,16 @@ void cap_case_stop(struct cap_case *cc)
 		cc->status = CAP_ST_ERROR;
 		snprintf(cc->reason, sizeof(cc->reason), "%s", why);
 	}
+	/* The file is complete: give it its name. */
+	if (cc->cap && cc->pcap_path[0] && cc->pcap_final[0]) {
+		if (rename(cc->pcap_path, cc->pcap_final) == 0) {
+			memcpy(cc->pcap_path, cc->pcap_final, sizeof(cc->pcap_path));
+		} else if (cc->status == CAP_ST_OK) {
+			cc->status = CAP_ST_ERROR;
+			snprintf(cc->reason, sizeof(cc->reason), "capture.pcap: rename %.400s: %s",
+				 cc->pcap_final, strerror(errno));
+		}
+	}
 }
 
 static struct db_flow_dir dir_of(const struct cap_dir *d)
@@ -148,13 +200,20 @@ static struct db_flow_dir dir_of(const struct cap_dir *d)
 	};
 }
 
-/* Index (0 = A, 1 = B) of the flow's client: the side without the server's port. */
-static int client_side(const struct cap_flow *f, uint16_t port)
+/* Index (0 = A, 1 = B) of the flow's client: the side without the server's
+ * port (with a relay: without the relay's or the server's port, so the
+ * relay is the server of the client leg and the client of the server leg). */
+static int client_side(const struct cap_flow *f, const struct cap_case *cc)
 {
-	if (f->port[1] == port)
-		return 0;
-	if (f->port[0] == port)
-		return 1;
+	for (int k = 0; k < 2; k++) {
+		uint16_t port = k ? cc->port2 : cc->port;
+		if (!port)
+			continue;
+		if (f->port[1] == port)
+			return 0;
+		if (f->port[0] == port)
+			return 1;
+	}
 	return 0;
 }
 
@@ -174,7 +233,7 @@ static int store_flows(struct cap_case *cc, struct db *db, int64_t case_id, stru
 		return -ENOMEM;
 	for (size_t i = 0; i < nf && rc == 0; i++) {
 		const struct cap_flow *f = cap_flows_get(fl, i);
-		int cli = client_side(f, cc->port);
+		int cli = client_side(f, cc);
 		char ca[CAP_ADDRSTRLEN], sa[CAP_ADDRSTRLEN];
 		struct db_flow df = {
 			.idx = (int64_t)f->index,
@@ -202,7 +261,7 @@ static int store_flows(struct cap_case *cc, struct db *db, int64_t case_id, stru
 			continue;
 		bool tcp = r[i].proto == CAP_PROTO_TCP;
 		struct db_segment ds = {
-			.dir = r[i].s.dir == client_side(f, cc->port) ? 0 : 1,
+			.dir = r[i].s.dir == client_side(f, cc) ? 0 : 1,
 			.t_ns = (int64_t)r[i].s.ts_ns,
 			.rel_seq = tcp ? (int64_t)r[i].s.rel_seq : -1,
 			.rel_ack = tcp && (r[i].s.tcp_flags & CAP_TCP_ACK) ? (int64_t)r[i].s.rel_ack : -1,
@@ -278,4 +337,9 @@ void cap_case_free(struct cap_case *cc)
 		return;
 	cap_free(cc->cap);
 	free(cc);
+}
+
+const struct capture *cap_case_capture(const struct cap_case *cc)
+{
+	return cc ? cc->cap : NULL;
 }

@@ -10,6 +10,7 @@
  * early and still prints what was measured (exit 130).
  */
 #include "harness/cli.h"
+#include "harness/netns.h"
 #include "clients/engine.h"
 
 #include <errno.h>
@@ -307,7 +308,10 @@ static int resolve_target(struct load_opts *o)
 		fprintf(stderr, "socklab load: --target: port 0 cannot be a target\n");
 		return -1;
 	}
-	if (!o->allow_remote && !net_addr_is_loopback(&cfg->target)) {
+	/* The one exception: the runner's own namespace pair (topology pair),
+	 * from inside it, where the address cannot lead off the machine. */
+	if (!o->allow_remote && !net_addr_is_loopback(&cfg->target) &&
+	    !netns_target_allowed(&cfg->target)) {
 		fprintf(stderr, "socklab load: --target: %s is not loopback; socklab only loads "
 			"its own host unless --allow-remote is given\n",
 			net_addr_str(&cfg->target, as, sizeof(as)));

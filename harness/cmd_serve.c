@@ -50,7 +50,8 @@ static void help(FILE *f)
 		"                     e.g. 127.0.0.1 or 127.0.0.0/8\n"
 		"  --framing F        framed handler: length (u32 big-endian, default),\n"
 		"                     delim, delim:C\n"
-		"  --max-msg SIZE     framed/file: largest message accepted (default 1m)\n"
+		"  --max-msg SIZE     framed/file: largest message accepted (default 1m);\n"
+		"                     datagrams: longer ones are truncated and counted\n"
 		"  --root DIR         file handler: directory served (default .)\n"
 		"  --chunk SIZE       source handler: bytes per write (default 64k)\n"
 		"  --rcvbuf SIZE      SO_RCVBUF of the server socket\n"
@@ -59,6 +60,13 @@ static void help(FILE *f)
 		"  --poll-interval D  housekeeping period, e.g. 500ms (default)\n"
 		"  --no-reuseaddr     do not set SO_REUSEADDR\n"
 		"  --nodelay          TCP_NODELAY on accepted connections (default: Nagle on)\n"
+		"  --app-log FILE     streams: append every recv/send (conn, ports, time,\n"
+		"                     stream offset, length) to FILE (servers/applog.h)\n"
+		"  --recv-size SIZE   streams: bytes asked of each recv (default 16k; epoll 64k)\n"
+		"  --read-delay D     streams: the late reader, wait D after accept before\n"
+		"                     the first recv, e.g. 50ms\n"
+		"  --sample-queues D  with --app-log: log SIOCINQ/SIOCOUTQ/TCP_INFO every D\n"
+		"                     during the read delay and before every recv\n"
 		"  -h, --help         this text\n"
 		"\nstream models:");
 	for (const struct srv_model_ops *const *m = srv_models; *m; m++)
@@ -80,6 +88,7 @@ enum {
 	OPT_PROTO = 256, OPT_MODEL, OPT_HANDLER, OPT_BIND, OPT_PORT, OPT_PATH,
 	OPT_WORKERS, OPT_MAXCONNS, OPT_ALLOW, OPT_FRAMING, OPT_MAXMSG, OPT_ROOT,
 	OPT_CHUNK, OPT_RCVBUF, OPT_SNDBUF, OPT_BACKLOG, OPT_POLL, OPT_NOREUSE, OPT_NODELAY,
+	OPT_APPLOG, OPT_RECVSIZE, OPT_READDELAY, OPT_SAMPLE,
 };
 
 static const struct option opts[] = {
@@ -102,6 +111,10 @@ static const struct option opts[] = {
 	{"poll-interval", required_argument, NULL, OPT_POLL},
 	{"no-reuseaddr", no_argument, NULL, OPT_NOREUSE},
 	{"nodelay", no_argument, NULL, OPT_NODELAY},
+	{"app-log", required_argument, NULL, OPT_APPLOG},
+	{"recv-size", required_argument, NULL, OPT_RECVSIZE},
+	{"read-delay", required_argument, NULL, OPT_READDELAY},
+	{"sample-queues", required_argument, NULL, OPT_SAMPLE},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -222,6 +235,30 @@ static int parse(int argc, char **argv, struct srv_config *cfg)
 		}
 		case OPT_NOREUSE: cfg->reuseaddr = false; break;
 		case OPT_NODELAY: cfg->nodelay = true; break;
+		case OPT_APPLOG: cfg->app_log = optarg; break;
+		case OPT_RECVSIZE:
+			if (cli_size(VERB, "--recv-size", optarg, &sz) < 0)
+				return -1;
+			if (sz == 0 || sz > (16u << 20)) {
+				fprintf(stderr, "socklab serve: --recv-size: must be 1 byte to 16m\n");
+				return -1;
+			}
+			cfg->recv_size = (size_t)sz;
+			break;
+		case OPT_READDELAY:
+		case OPT_SAMPLE: {
+			const char *f = c == OPT_READDELAY ? "--read-delay" : "--sample-queues";
+			uint64_t ns;
+			if (cli_duration_ns(VERB, f, optarg, &ns) < 0)
+				return -1;
+			if (ns > 60000000000ull || (c == OPT_SAMPLE && ns < 100000)) {
+				fprintf(stderr, "socklab serve: %s: must be %s to 60s\n", f,
+					c == OPT_SAMPLE ? "100us" : "0");
+				return -1;
+			}
+			*(c == OPT_READDELAY ? &cfg->read_delay_ns : &cfg->sample_ns) = ns;
+			break;
+		}
 		default:
 			cli_bad_flag(VERB, optopt, argv[optind - 1]);
 			return -1;
@@ -229,6 +266,10 @@ static int parse(int argc, char **argv, struct srv_config *cfg)
 	}
 	if (optind < argc) {
 		fprintf(stderr, "socklab serve: unexpected argument '%s'\n", argv[optind]);
+		return -1;
+	}
+	if (cfg->sample_ns && !cfg->app_log) {
+		fprintf(stderr, "socklab serve: --sample-queues: needs --app-log\n");
 		return -1;
 	}
 

@@ -5,10 +5,14 @@
 #include "harness/runner.h"
 
 #include "clients/engine.h"
+#include "harness/align_case.h"
 #include "harness/capture.h"
 #include "harness/child.h"
 #include "harness/cli.h"
+#include "harness/netns.h"
+#include "harness/relay.h"
 #include "harness/store.h"
+#include "harness/udp_acct.h"
 #include "net/clock.h"
 #include "net/json.h"
 #include "servers/srv.h"
@@ -34,6 +38,10 @@ struct case_out {
 	double m[SCN_M_COUNT];        /* threshold metrics, NAN if not measured */
 	bool failed[SCN_MAX_THRESHOLDS];   /* per threshold */
 	unsigned nfailed;
+	int64_t run_id;
+	struct udp_acct udp;          /* datagram cases: where each datagram went */
+	struct al_case al;            /* stream cases: app logs vs the capture */
+	struct rly_case_sum relay;    /* cases with a relay: what it did */
 };
 
 /* ---------------------------------------------------------------- progress */
@@ -173,6 +181,7 @@ static int store_metrics(struct db *db, int64_t id, const struct ld_result *r,
 		PUT("udp.received", (double)r->udp.received);
 		PUT("udp.lost", (double)r->udp.lost);
 		PUT("udp.late", (double)r->udp.late);
+		PUT("udp.refused", (double)r->udp.refused);
 	}
 #undef PUT
 	if (rc == 0 && r->latency.total) {
@@ -205,6 +214,7 @@ static int store_server(struct db *db, int64_t id, const struct child *srv)
 {
 	static const char *const keys[] = {
 		"accepted", "refused", "closed", "requests", "bytes_in", "bytes_out",
+		"udp.received", "udp.truncated", "udp.rcvbuf_dropped", "udp.unread",
 	};
 	int rc = 0;
 	char name[64], key[48];
@@ -241,7 +251,8 @@ static int store_server(struct db *db, int64_t id, const struct child *srv)
 /* Parse the case's load argv and run it. -ECANCELED if interrupted before. */
 static int load_phase(const struct scn *s, const struct scn_case *c, const char *target,
 		      enum scn_phase phase, const struct run_opts *o, atomic_uint_fast64_t *live,
-		      struct ld_config *cfg, struct ld_result *res, char *err, size_t errlen)
+		      size_t log_cap, struct ld_config *cfg, struct ld_result *res, char *err,
+		      size_t errlen)
 {
 	char **argv = NULL;
 	int rc = scn_case_load_argv(s, c, NULL, target, phase, &argv);
@@ -258,6 +269,7 @@ static int load_phase(const struct scn *s, const struct scn_case *c, const char 
 		return rc;
 	cfg->cancel = o->cancel;
 	cfg->live_replies = live;
+	cfg->log_capacity = log_cap;
 	if (atomic_load(o->cancel))
 		return -ECANCELED;
 	rc = ld_run(cfg, res, err, errlen);
@@ -284,19 +296,71 @@ static uint64_t phase_ns(const struct scn_case *c)
  * warning line and the case goes on; it records capture_status
  * 'unavailable' with the reason. */
 static struct cap_case *capture_begin(const struct scn *s, const struct case_out *co,
-				      const char *target, const struct run_opts *o,
-				      struct progress *pg)
+				      const char *target, const char *behind, const char *iface,
+				      const struct run_opts *o, struct progress *pg)
 {
 	struct cap_case *cc = NULL;
 	char err[512];
 
-	if (cap_case_start(&cc, s, co->c, target, co->index, err, sizeof(err)) < 0) {
+	int rc = cap_case_start_via(&cc, s, co->c, target, behind, iface, co->index, err,
+				    sizeof(err));
+	cap_case_set_run(cc, co->run_id);
+	if (rc < 0) {
 		pthread_mutex_lock(&pg->lock);
 		fprintf(o->progress, "%ssocklab run: warning: capture unavailable: %s; "
 			"the case runs without it\n", o->tty && !o->quiet ? "\r\033[K" : "", err);
 		pthread_mutex_unlock(&pg->lock);
 	}
 	return cc;
+}
+
+/* ---------------------------------------------------------------- topology pair */
+
+/* The case's link: keys. Values were checked by the scenario loader. */
+static void link_of(const struct scn_case *c, struct netns_link *l)
+{
+	char e[256];
+	const char *v;
+	memset(l, 0, sizeof(*l));
+	if ((v = scn_case_get(c, "link.rate")))
+		(void)rly_rate_parse(v, &l->rate_bps, e, sizeof(e));
+	if ((v = scn_case_get(c, "link.loss")))
+		(void)rly_prob_parse(v, &l->loss, e, sizeof(e));
+	if ((v = scn_case_get(c, "link.burst")))
+		(void)cli_size("run", "link.burst", v, &l->burst_bytes);
+}
+
+/* Make the case's namespace pair. 0: made; 1: skipped, the reason in err
+ * (no root, no ip/tc/nft); -errno: could not be made (err says why). */
+static int pair_begin(const struct case_out *co, struct netns_pair *p, char *err, size_t errlen)
+{
+	struct netns_link l;
+	link_of(co->c, &l);
+	if (netns_available(&l, err, errlen) < 0)
+		return 1;
+	return netns_pair_create(p, (unsigned)co->index, &l, err, errlen);
+}
+
+/* The server binds the server namespace's address: append --bind (the last
+ * --bind wins; the loader refuses server.bind with topology pair). */
+static int argv_bind_pair(char ***argv)
+{
+	size_t n = 0;
+	while ((*argv)[n])
+		n++;
+	char **v = realloc(*argv, (n + 3) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	*argv = v;
+	v[n] = strdup("--bind");
+	v[n + 1] = v[n] ? strdup(NETNS_SERVER_ADDR) : NULL;
+	v[n + 2] = NULL;
+	if (!v[n + 1]) {
+		free(v[n]);
+		v[n] = NULL;
+		return -ENOMEM;
+	}
+	return 0;
 }
 
 /* Run one case once: server up, warmup, measure, server down, store. The
@@ -313,34 +377,76 @@ static void run_case(const struct scn *s, struct case_out *co, struct db *db, in
 	bool measured = false;
 	struct cap_case *cap = NULL;
 	int rc = 0;
+	/* topology pair: the server starts inside p.server (fork copies the
+	 * calling thread's namespace), the clients and the capture run inside
+	 * p.client (entered on this thread around the load phases); rc 1
+	 * means skipped. */
+	const char *topo = scn_case_get(co->c, "topology");
+	bool in_pair = topo && strcmp(topo, "pair") == 0;
+	struct netns_pair pair = {.made_c = false};
+	int saved_ns = -1;
 
 	for (int i = 0; i < SCN_M_COUNT; i++)
 		co->m[i] = NAN;
-	if (s->has_server) {
+	al_case_begin(&co->al, s, co->c);
+	if (in_pair)
+		rc = pair_begin(co, &pair, err, sizeof(err));
+	if (rc == 0 && s->has_server) {
 		char **argv = NULL;
 		rc = scn_case_serve_argv(s, co->c, "socklab", &argv);
+		if (rc == 0)
+			rc = al_case_serve_argv(&co->al, &argv);
+		if (rc == 0 && in_pair)
+			rc = argv_bind_pair(&argv);
+		if (rc == 0 && in_pair)
+			rc = netns_enter(pair.server, &saved_ns, err, sizeof(err));
 		if (rc == 0) {
 			rc = child_start(&srv, argv, SERVER_START_MS, err, sizeof(err));
-			scn_argv_free(argv);
-		} else {
+			netns_leave(saved_ns);
+			saved_ns = -1;
+		} else if (!err[0]) {
 			snprintf(err, sizeof(err), "could not build the serve command: %s", strerror(-rc));
 		}
+		scn_argv_free(argv);
 		target = srv.addr;
 	}
+	/* relay: a second child in front of the server (or target); the
+	 * clients and the capture's client leg go to it. */
+	struct child rly = {.pid = -1, .out = -1};
+	const char *behind = NULL;
+	if (rc == 0 && s->has_relay) {
+		rc = rly_case_start(&rly, s, co->c, target, err, sizeof(err));
+		behind = target ? target : scn_case_get(co->c, "target.address");
+		target = rly.addr;
+	}
+	if (rc == 0 && in_pair)
+		rc = netns_enter(pair.client, &saved_ns, err, sizeof(err));
 	progress_begin(pg, label, s->warmup_ns + phase_ns(co->c));
+	udp_acct_begin(&co->udp, srv.pid);
 	if (rc == 0 && s->warmup_ns) {
-		rc = load_phase(s, co->c, target, SCN_PHASE_WARMUP, o, &pg->replies, &cfg, &res,
+		rc = load_phase(s, co->c, target, SCN_PHASE_WARMUP, o, &pg->replies, 0, &cfg, &res,
 				err, sizeof(err));
-		if (rc == 0)
+		if (rc == 0) {
+			udp_acct_add_client(&co->udp, true, res.udp.sent, res.udp.refused, 0, 0);
 			ld_result_free(&res);
+		}
 	}
 	if (rc == 0 && s->capture.enabled)
-		cap = capture_begin(s, co, target, o, pg);
+		cap = capture_begin(s, co, target, behind, in_pair ? NETNS_CLIENT_IFACE : NULL, o, pg);
+	al_case_clock(&co->al);
 	if (rc == 0) {
-		rc = load_phase(s, co->c, target, SCN_PHASE_MEASURE, o, &pg->replies, &cfg, &res,
-				err, sizeof(err));
+		rc = load_phase(s, co->c, target, SCN_PHASE_MEASURE, o, &pg->replies,
+				al_case_log_capacity(&co->al), &cfg, &res, err, sizeof(err));
 		measured = rc == 0;
 	}
+	netns_leave(saved_ns);
+	/* The relay first: what it still delays goes out, its counters are final. */
+	if (s->has_relay && child_stop(&rly, SERVER_STOP_MS) < 0 && rc == 0 &&
+	    !atomic_load(o->cancel)) {
+		snprintf(err, sizeof(err), "relay did not exit cleanly");
+		rc = -ECHILD;
+	}
+	udp_acct_end(&co->udp, srv.pid);
 	if (s->has_server) {
 		int sr = child_stop(&srv, SERVER_STOP_MS);
 		if (sr < 0 && rc == 0 && !atomic_load(o->cancel)) {
@@ -351,19 +457,45 @@ static void run_case(const struct scn *s, struct case_out *co, struct db *db, in
 		}
 	}
 
+	/* What the link's loss rule dropped (warmup included), read while the
+	 * pair still exists: the kernel's share of the loss, not the sockets'. */
+	uint64_t link_dropped = 0;
+	char lerr[256];
+	bool have_dropped = in_pair && measured && scn_case_get(co->c, "link.loss") &&
+			    netns_link_dropped(&pair, &link_dropped, lerr, sizeof(lerr)) == 0;
+
 	int dbrc = 0;
 	if (measured) {
 		bool udp = !net_proto_is_stream(cfg.proto);
 		derive(&res, udp, co->m);
+		co->udp.udp = udp;
+		udp_acct_add_client(&co->udp, false, res.udp.sent, res.udp.refused,
+				    res.udp.duplicated, res.udp.reordered);
 		dbrc = store_metrics(db, case_id, &res, co->m, udp);
+		al_case_take_client(&co->al, &cfg, &res);
 		ld_result_free(&res);
 	}
+	if (have_dropped && dbrc == 0)
+		dbrc = db_case_metric(db, case_id, "link.dropped", (double)link_dropped);
 	if (s->has_server && srv.stats[0] && dbrc == 0)
 		dbrc = store_server(db, case_id, &srv);
+	if (s->has_relay && rly.stats[0] && dbrc == 0)
+		dbrc = rly_case_store(db, case_id, &rly);
+	if (s->has_relay)
+		/* The server's counts cover the warmup too: compare them with
+		 * the measured requests only when there was none. */
+		rly_case_sum(&co->relay, &rly, s->has_server && !s->warmup_ns ? &srv : NULL, co->m);
 	cap_case_stop(cap);
 	if (cap && dbrc == 0)
 		dbrc = cap_case_store(cap, db, case_id);
+	if (dbrc == 0)
+		dbrc = al_case_store(&co->al, db, case_id, cap);
+	al_case_end(&co->al);
 	cap_case_free(cap);
+	if (co->udp.udp && dbrc == 0)
+		dbrc = db_case_udp_accounting(db, case_id, &co->udp);
+	/* After the capture is closed: its socket holds the namespace. */
+	netns_pair_destroy(&pair);
 	if (measured) {
 		for (size_t t = 0; t < s->nthresholds && dbrc == 0; t++) {
 			const struct scn_threshold *th = &s->thresholds[t];
@@ -373,7 +505,9 @@ static void run_case(const struct scn *s, struct case_out *co, struct db *db, in
 			dbrc = db_case_threshold(db, case_id, th->text, !co->failed[t], v);
 		}
 	}
-	if (atomic_load(o->cancel))
+	if (rc == 1)
+		co->status = DB_SKIPPED;
+	else if (atomic_load(o->cancel))
 		co->status = DB_INTERRUPTED;
 	else if (rc < 0 || dbrc < 0)
 		co->status = DB_ERROR;
@@ -435,7 +569,17 @@ static void summary_json(const struct scn *s, const struct case_out *cs, size_t 
 			net_json_fputs(f, s->thresholds[t].text);
 			first = 0;
 		}
-		fprintf(f, "]}");
+		fprintf(f, "]");
+		if (co->error[0]) {   /* why, for error and skipped */
+			fprintf(f, ",\"error\":");
+			net_json_fputs(f, co->error);
+		}
+		if (co->udp.udp) {
+			fputc(',', f);
+			udp_acct_json(f, &co->udp);
+		}
+		al_case_json(f, &co->al);
+		fprintf(f, "}");
 	}
 	fprintf(f, "]}\n");
 }
@@ -469,6 +613,10 @@ static void summary_text(const struct scn *s, const struct case_out *cs, size_t 
 			if (co->failed[t])
 				fprintf(f, "     threshold failed: %s (measured %g)\n",
 					s->thresholds[t].text, co->m[s->thresholds[t].metric]);
+		if (co->udp.udp)
+			udp_acct_print(f, &co->udp);
+		rly_case_print(f, &co->relay);
+		al_case_print(f, &co->al);
 		if (co->error[0])
 			fprintf(f, "     %s\n", co->error);
 	}
@@ -496,6 +644,10 @@ int run_scenario(const struct scn *s, const struct run_opts *o)
 		return CLI_USAGE;
 	}
 	db_run_reap_stale(db, &reaped);
+	unsigned ns_reaped = 0;
+	if (netns_reap_stale(&ns_reaped) == 0 && ns_reaped && !o->quiet)
+		fprintf(o->progress, "socklab run: removed %u network namespace%s left by a "
+			"runner that died\n", ns_reaped, ns_reaped == 1 ? "" : "s");
 	struct db_run_meta meta = {.name = s->name, .scenario_path = s->file,
 				   .scenario_text = s->text};
 	if (db_run_begin(db, &meta, &run_id) < 0 ||
@@ -517,6 +669,7 @@ int run_scenario(const struct scn *s, const struct run_opts *o)
 			co->index = done;
 			co->c = &s->cases[i];
 			co->rep = r;
+			co->run_id = run_id;
 			struct db_param *dp = calloc(co->c->nparams + 1, sizeof(*dp));
 			char repbuf[16];
 			int64_t case_id;

@@ -197,7 +197,9 @@ static int take_value(struct loader *L, const struct scn_key *k, const struct sc
 
 static bool matrix_ok(const char *path)
 {
-	return strncmp(path, "server.", 7) == 0 || strncmp(path, "clients.", 8) == 0;
+	return strncmp(path, "server.", 7) == 0 || strncmp(path, "clients.", 8) == 0 ||
+	       strncmp(path, "relay.", 6) == 0 || strncmp(path, "link.", 5) == 0 ||
+	       strcmp(path, "topology") == 0;
 }
 
 /* A key of server/target/clients, or the top-level duration shorthand. */
@@ -338,6 +340,8 @@ static int on_section(struct loader *L, const struct scn_node *v, const char *pa
 		L->server = v;
 	else if (strcmp(path, "target") == 0)
 		L->target = v;
+	else if (strcmp(path, "relay") == 0)
+		L->s->has_relay = true;
 	return empty ? 0 : walk_map(L, v, path);
 }
 
@@ -351,7 +355,8 @@ static int on_key(struct loader *L, const struct scn_key *k, const struct scn_no
 	if (strcmp(path, "duration") == 0 || strcmp(path, "clients.duration") == 0)
 		return on_duration(L, v, path);
 	if (strncmp(path, "server.", 7) == 0 || strncmp(path, "clients.", 8) == 0 ||
-	    strncmp(path, "target.", 7) == 0)
+	    strncmp(path, "target.", 7) == 0 || strncmp(path, "relay.", 6) == 0 ||
+	    strncmp(path, "link.", 5) == 0 || strcmp(path, "topology") == 0)
 		return on_slot(L, k, v, path);
 	return on_top_value(L, k, v, path);
 }

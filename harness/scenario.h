@@ -12,7 +12,7 @@
  * a threshold expression). Loading never writes anything anywhere; on error
  * the caller prints err.text and exits 2.
  *
- * Matrix: any scalar key under `server` or `clients` may be given a YAML
+ * Matrix: any scalar key under `server`, `relay` or `clients` may be given a YAML
  * sequence instead; the scenario expands to the cartesian product, the
  * first-declared key varying slowest. An empty list, or more than
  * SCN_MAX_CASES cases, is an error.
@@ -128,6 +128,7 @@ struct scn {
 	char *name;
 	char *description;         /* "" when absent */
 	bool has_server;           /* else a target someone else started */
+	bool has_relay;            /* a `relay:` section: clients go through it */
 	uint64_t warmup_ns;
 	unsigned repeat;
 	struct scn_capture capture;
@@ -187,6 +188,14 @@ int scn_case_serve_argv(const struct scn *s, const struct scn_case *c,
 int scn_case_load_argv(const struct scn *s, const struct scn_case *c,
 		       const char *prog, const char *target, enum scn_phase phase,
 		       char ***argv);
+/*
+ * argv for `socklab relay` when the scenario has a `relay:` section:
+ * {prog, "relay", "--proto", P, "--listen", LOOPBACK:0, "--to", to, flags...}
+ * where to is the server's address (NULL: target.address). -EINVAL
+ * without a relay section or an address.
+ */
+int scn_case_relay_argv(const struct scn *s, const struct scn_case *c,
+			const char *prog, const char *to, char ***argv);
 void scn_argv_free(char **argv);
 
 #endif

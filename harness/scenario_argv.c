@@ -148,6 +148,41 @@ int scn_case_serve_argv(const struct scn *s, const struct scn_case *c,
 	return finish(&b, argv);
 }
 
+int scn_case_relay_argv(const struct scn *s, const struct scn_case *c,
+			const char *prog, const char *to, char ***argv)
+{
+	struct argv_b b = {0};
+	struct net_addr a;
+	char e[NET_ERRLEN];
+	const char *proto = scn_case_get(c, s->has_server ? "server.proto" : "target.proto");
+
+	*argv = NULL;
+	if (!to && !s->has_server)
+		to = scn_case_get(c, "target.address");
+	if (!s->has_relay || !to || !proto)
+		return -EINVAL;
+	/* Listen on the loopback of the server's family. */
+	bool v6 = net_addr_parse_hostport(&a, to, e, sizeof(e)) == 0 &&
+		  a.ss.ss_family == AF_INET6;
+	if (prog)
+		push(&b, prog);
+	push(&b, "relay");
+	push(&b, "--proto");
+	push(&b, proto);
+	push(&b, "--listen");
+	push(&b, v6 ? "[::1]:0" : "127.0.0.1:0");
+	push(&b, "--to");
+	push(&b, to);
+	for (size_t i = 0; i < c->nparams; i++) {
+		const struct scn_param *p = &c->params[i];
+		/* Given keys only (and the seed, so it is in every argv). */
+		if (strncmp(p->key, "relay.", 6) == 0 &&
+		    (p->line || strcmp(p->key, "relay.seed") == 0))
+			push_param(&b, p);
+	}
+	return finish(&b, argv);
+}
+
 /* "2500000000" ns -> "2500ms": the largest unit that is exact. */
 static void fmt_ns(uint64_t ns, char *buf, size_t len)
 {

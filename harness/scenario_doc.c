@@ -88,7 +88,9 @@ static void choices_text(FILE *f, const struct scn_key *k)
 static void key_entry(FILE *f, const struct scn_key *k)
 {
 	const char *dot = strrchr(k->path, '.');
-	bool matrix = strncmp(k->path, "server.", 7) == 0 || strncmp(k->path, "clients.", 8) == 0;
+	bool matrix = strncmp(k->path, "server.", 7) == 0 || strncmp(k->path, "clients.", 8) == 0 ||
+		      strncmp(k->path, "link.", 5) == 0 || strcmp(k->path, "topology") == 0 ||
+		      strncmp(k->path, "relay.", 6) == 0;
 
 	fprintf(f, "### `%s`\n\n%c%s.\n\n", k->path,
 		k->doc[0] >= 'a' && k->doc[0] <= 'z' ? k->doc[0] - 'a' + 'A' : k->doc[0], k->doc + 1);

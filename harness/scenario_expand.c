@@ -16,8 +16,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-static bool in_section(const struct scn_key *k, bool has_server)
+static bool in_section(const struct scn_key *k, const struct scn *s)
 {
+	bool has_server = s->has_server;
+	if (strncmp(k->path, "relay.", 6) == 0)
+		return s->has_relay;
+	/* topology and link: every case carries them (checked in check_link). */
+	if (strncmp(k->path, "link.", 5) == 0 || strcmp(k->path, "topology") == 0)
+		return true;
 	if (strncmp(k->path, "clients.", 8) == 0)
 		return true;
 	if (strncmp(k->path, "server.", 7) == 0)
@@ -95,7 +101,7 @@ static void build_case(struct scn *s, size_t idx, struct scn_case *c, size_t *ch
 	c->index = idx;
 	c->nparams = 0;
 	for (const struct scn_key *k = scn_schema; k->path; k++) {
-		if (!in_section(k, s->has_server))
+		if (!in_section(k, s))
 			continue;
 		int sl = slot_of[k - scn_schema];
 		struct scn_param *p = &c->params[c->nparams];
@@ -184,6 +190,77 @@ static int check_target(const struct scn_case *c, const char *file, struct scn_e
 	return param_fail(file, err, pa, msg);
 }
 
+/* The relay forwards tcp and udp; each relay key given must fit the proto. */
+static int check_relay(const struct scn *s, const struct scn_case *c, const char *file,
+		       struct scn_error *err)
+{
+	static const char *const udp_only[] = {"relay.loss", "relay.dup", "relay.reorder",
+					       "relay.queue", NULL};
+	static const char *const tcp_only[] = {"relay.chunk", "relay.reset_after",
+					       "relay.stall", NULL};
+	const struct scn_param *pr = scn_case_param(c, s->has_server ? "server.proto"
+							       : "target.proto");
+	char msg[256];
+	enum net_proto proto;
+
+	if (!pr || net_proto_parse(pr->value, &proto) < 0)
+		return -EINVAL;
+	if (proto != NET_TCP && proto != NET_UDP) {
+		snprintf(msg, sizeof(msg), "a relay forwards tcp and udp only, not %s", pr->value);
+		return param_fail(file, err, pr, msg);
+	}
+	const char *const *wrong = proto == NET_TCP ? udp_only : tcp_only;
+	for (; *wrong; wrong++) {
+		const struct scn_param *p = scn_case_param(c, *wrong);
+		if (p && p->line) {
+			snprintf(msg, sizeof(msg), "applies to %s only, and this case's proto is %s",
+				 proto == NET_TCP ? "udp" : "tcp", pr->value);
+			return param_fail(file, err, p, msg);
+		}
+	}
+	return 0;
+}
+
+/* topology: pair needs a built-in IP server the runner can place in its
+ * namespace, bound to the namespace's address; link.* needs topology: pair. */
+static int check_link(const struct scn *s, const struct scn_case *c, const char *file,
+		      struct scn_error *err)
+{
+	const struct scn_param *pt = scn_case_param(c, "topology");
+	bool pair = pt && strcmp(pt->value, "pair") == 0;
+	static const char *const link_keys[] = {"link.rate", "link.loss", "link.burst", NULL};
+	enum net_proto proto = NET_TCP;
+
+	if (!pair) {
+		for (const char *const *k = link_keys; *k; k++) {
+			const struct scn_param *pl = scn_case_param(c, *k);
+			if (pl)
+				return param_fail(file, err, pl, "needs topology: pair (a link between "
+						  "two network namespaces); on loopback use a relay");
+		}
+		return 0;
+	}
+	if (!s->has_server)
+		return param_fail(file, err, pt, "topology pair needs a server section: the "
+				  "runner starts the server inside its namespace");
+	if (s->has_relay)
+		return param_fail(file, err, pt, "topology pair and a relay do not combine yet");
+	const struct scn_param *pr = scn_case_param(c, "server.proto");
+	if (pr)
+		net_proto_parse(pr->value, &proto);
+	if (net_proto_is_unix(proto))
+		return param_fail(file, err, pt, "topology pair needs proto tcp or udp (Unix "
+				  "sockets do not cross a network link)");
+	const struct scn_param *pb = scn_case_param(c, "server.bind");
+	if (pb && pb->line)
+		return param_fail(file, err, pb, "not with topology pair: the server binds the "
+				  "server namespace's address (198.18.0.2)");
+	const struct scn_param *pk = scn_case_param(c, "link.burst");
+	if (pk && !scn_case_param(c, "link.rate"))
+		return param_fail(file, err, pk, "needs link.rate (it is the rate's token bucket)");
+	return 0;
+}
+
 static int fill_cases(struct scn *s, const int *slot_of, size_t stride, const char *file,
 		      struct scn_error *err)
 {
@@ -197,6 +274,10 @@ static int fill_cases(struct scn *s, const int *slot_of, size_t stride, const ch
 		c->params = &st->params[i * stride];
 		build_case(s, i, c, choice, slot_of);
 		rc = s->has_server ? check_server(c, file, err) : check_target(c, file, err);
+		if (rc == 0 && s->has_relay)
+			rc = check_relay(s, c, file, err);
+		if (rc == 0)
+			rc = check_link(s, c, file, err);
 	}
 	free(choice);
 	return rc;
@@ -207,7 +288,7 @@ int scn_expand(struct scn *s, const char *file, struct scn_error *err)
 	struct scn_store *st = s->priv;
 	size_t nrows = 0, stride = 0;
 	for (const struct scn_key *k = scn_schema; k->path; k++, nrows++)
-		stride += in_section(k, s->has_server);
+		stride += in_section(k, s);
 	int rc = count_cases(s, file, err);
 	if (rc < 0)
 		return rc;

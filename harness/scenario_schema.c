@@ -9,6 +9,7 @@
 #include "harness/scenario_int.h"
 #include "clients/engine.h"
 #include "clients/payload.h"
+#include "harness/relay.h"
 #include "net/framing.h"
 #include "servers/handler.h"
 #include "servers/model.h"
@@ -100,6 +101,51 @@ static int check_pattern(const char *v, char *msg, size_t len)
 	return -EINVAL;
 }
 
+/* relay.*: the relay's own parsers, so a scenario accepts exactly what
+ * `socklab relay` does. */
+static int check_prob(const char *v, char *msg, size_t len)
+{
+	double p;
+	return rly_prob_parse(v, &p, msg, len) < 0 ? -EINVAL : 0;
+}
+
+static int check_delay(const char *v, char *msg, size_t len)
+{
+	uint64_t d, j;
+	return rly_delay_parse(v, &d, &j, msg, len) < 0 ? -EINVAL : 0;
+}
+
+static int check_rate(const char *v, char *msg, size_t len)
+{
+	uint64_t b;
+	return rly_rate_parse(v, &b, msg, len) < 0 ? -EINVAL : 0;
+}
+
+static int check_chunk(const char *v, char *msg, size_t len)
+{
+	struct rly_chunk_spec c;
+	return rly_chunk_parse(&c, v, msg, len) < 0 ? -EINVAL : 0;
+}
+
+static int check_stall(const char *v, char *msg, size_t len)
+{
+	uint64_t ns, at;
+	return rly_stall_parse(v, &ns, &at, msg, len) < 0 ? -EINVAL : 0;
+}
+
+/* link.rate and link.loss: the relay's parsers, so both accept the same. */
+static int check_link_rate(const char *v, char *msg, size_t len)
+{
+	uint64_t bps;
+	return rly_rate_parse(v, &bps, msg, len) < 0 ? -EINVAL : 0;
+}
+
+static int check_link_loss(const char *v, char *msg, size_t len)
+{
+	double p;
+	return rly_prob_parse(v, &p, msg, len) < 0 ? -EINVAL : 0;
+}
+
 const struct scn_key scn_schema[] = {
 	/* top level */
 	{"name", SCN_T_STRING, NULL, NOLIMIT, NULL,
@@ -138,7 +184,9 @@ const struct scn_key scn_schema[] = {
 	 "framed handler: length (u32 big-endian), delim (newline) or delim:C",
 	 "serve --framing", "delim", check_framing},
 	{"server.max_msg", SCN_T_SIZE, NULL, 1, 4 * GIB - 1, "1m",
-	 "framed and file handlers: largest message accepted; larger is refused, never allocated",
+	 "framed and file handlers: largest message accepted; larger is refused, never allocated."
+	 " Datagram servers: largest datagram read whole (at most 64k); a longer one is"
+	 " truncated (MSG_TRUNC), counted and dropped",
 	 "serve --max-msg", "64k", NULL},
 	{"server.root", SCN_T_STRING, NULL, NOLIMIT, ".",
 	 "file handler: directory served", "serve --root", "/srv/files", check_nonempty},
@@ -155,6 +203,17 @@ const struct scn_key scn_schema[] = {
 	{"server.nodelay", SCN_T_BOOL, NULL, NOLIMIT, "false",
 	 "TCP_NODELAY on the server's connections (replies of several writes do not wait "
 	 "for the client's delayed ACK)", "serve --nodelay", "true", NULL},
+	{"server.read_delay", SCN_T_DURATION, NULL, 0, 60, NULL,
+	 "streams: the late reader; after accept the server waits this long before its first "
+	 "recv, so the client's sends pile up in the receive queue (default: none)",
+	 "serve --read-delay", "[0s, 50ms]", NULL},
+	{"server.recv_size", SCN_T_SIZE, NULL, 1, 16 * 1048576.0, NULL,
+	 "streams: bytes the server asks of each recv (default 16k; epoll 64k; the seeds "
+	 "use recv(1024))", "serve --recv-size", "1024", NULL},
+	{"server.sample_queues", SCN_T_DURATION, NULL, 0.0001, 60, NULL,
+	 "streams: sample SIOCINQ, SIOCOUTQ and TCP_INFO of each connection this often during "
+	 "the read delay and before every recv, into the store's sock_samples (default: off)",
+	 "serve --sample-queues", "5ms", NULL},
 	{"server.reuseaddr", SCN_T_BOOL, NULL, NOLIMIT, "true",
 	 "set SO_REUSEADDR on the listening socket", "serve --no-reuseaddr (when false)",
 	 "false", NULL},
@@ -167,6 +226,43 @@ const struct scn_key scn_schema[] = {
 	 "load --target", "127.0.0.1:9000", check_nonempty},
 	{"target.proto", SCN_T_ENUM, "tcp|udp|unix-stream|unix-dgram", NOLIMIT, "tcp",
 	 "transport of the target", "load --proto", "udp", NULL},
+
+	{"relay", SCN_T_MAP, NULL, NOLIMIT, NULL,
+	 "an impairment relay (`socklab relay`) the runner starts between the clients and the "
+	 "server (or target), seeded: same seed, same decisions; its counters are stored as "
+	 "relay.* metrics", "relay", "{loss: 5%, dup: 1%, seed: 7}", NULL},
+	{"relay.loss", SCN_T_STRING, NULL, NOLIMIT, NULL,
+	 "udp: probability that a datagram is dropped (0..1 or 5%)", "relay --loss", "5%",
+	 check_prob},
+	{"relay.dup", SCN_T_STRING, NULL, NOLIMIT, NULL,
+	 "udp: probability that a datagram is sent twice", "relay --dup", "0.01", check_prob},
+	{"relay.reorder", SCN_T_STRING, NULL, NOLIMIT, NULL,
+	 "udp: probability that a datagram is held back behind the next one", "relay --reorder",
+	 "2%", check_prob},
+	{"relay.delay", SCN_T_STRING, NULL, NOLIMIT, NULL,
+	 "MS or MS+-JITTER: udp: delay per datagram; tcp: bytes leave that long after they "
+	 "came (a delay line on the stream, order kept)",
+	 "relay --delay", "\"20+-5\"", check_delay},
+	{"relay.rate", SCN_T_STRING, NULL, NOLIMIT, NULL,
+	 "bits/s (800k, 10M): udp: rate limit with a bounded queue (tail drop); tcp: token "
+	 "bucket on the byte stream, reading stops while its buffer is full", "relay --rate",
+	 "10M", check_rate},
+	{"relay.queue", SCN_T_SIZE, NULL, 1, GIB, "64k",
+	 "udp: the rate queue's bound in bytes", "relay --queue", "16k", NULL},
+	{"relay.chunk", SCN_T_STRING, NULL, NOLIMIT, NULL,
+	 "tcp: client->server write sizes, cycled (1,3,7) or random:A-B, with TCP_NODELAY: "
+	 "the server sees messages cut and merged", "relay --chunk", "random:1-16", check_chunk},
+	{"relay.reset_after", SCN_T_INT, NULL, 1, 1e15, NULL,
+	 "tcp: reset (RST) each connection after this many client bytes", "relay --reset-after",
+	 "100000", NULL},
+	{"relay.stall", SCN_T_STRING, NULL, NOLIMIT, NULL,
+	 "tcp: MS@BYTES: pause client->server MS ms once BYTES bytes are through",
+	 "relay --stall", "500@1000", check_stall},
+	{"relay.both", SCN_T_BOOL, NULL, NOLIMIT, "false",
+	 "impair server->client too (default: client->server only)", "relay --both", "true", NULL},
+	{"relay.seed", SCN_T_INT, NULL, 0, 1e15, "1",
+	 "seed of every decision (list several to repeat with other draws)", "relay --seed",
+	 "[1, 2, 3]", NULL},
 
 	{"clients", SCN_T_MAP, NULL, NOLIMIT, NULL,
 	 "the simulated clients: everything `socklab load` takes", "load",
@@ -231,11 +327,29 @@ const struct scn_key scn_schema[] = {
 	{"capture.enabled", SCN_T_BOOL, NULL, NOLIMIT, "false",
 	 "capture the case's packets", NULL, "true", NULL},
 	{"capture.pcap", SCN_T_STRING, NULL, NOLIMIT, NULL,
-	 "directory to save one .pcap per case in (default: none saved)", NULL, "captures/",
+	 "directory to save one .pcap per case in, as DIR/run-R-case-N.pcap (R the run id,"
+	 " N the case index; default: none saved)", NULL, "captures/",
 	 check_nonempty},
 	{"capture.snaplen", SCN_T_INT, NULL, 64, 262144, "256",
 	 "bytes kept per packet; small keeps the capture ring from dropping on lo", NULL, "256",
 	 NULL},
+
+	{"topology", SCN_T_ENUM, "loopback|pair", NOLIMIT, NULL,
+	 "where clients and server meet: loopback (default), or pair: two network namespaces "
+	 "joined by a veth link, client 198.18.0.1, server 198.18.0.2 (needs root; without, "
+	 "the case is recorded as skipped); see docs/namespaces.md", NULL, "pair", NULL},
+	{"link", SCN_T_MAP, NULL, NOLIMIT, NULL,
+	 "the veth link of topology pair: tc tbf for rate, nftables for loss; no delay "
+	 "(there is no netem here; use a relay for delay)", NULL, "{rate: 10M, loss: 5%}", NULL},
+	{"link.rate", SCN_T_STRING, NULL, NOLIMIT, NULL,
+	 "rate of the link in bits/s, each direction, by tc tbf; written as the relay's rate, "
+	 "e.g. 10M (default: not shaped)", NULL,
+	 "[10M, 50M]", check_link_rate},
+	{"link.loss", SCN_T_STRING, NULL, NOLIMIT, NULL,
+	 "probability that a packet from the client to the server is dropped (nftables "
+	 "numgen on the server's input hook): 0.05 or 5%", NULL, "5%", check_link_loss},
+	{"link.burst", SCN_T_SIZE, NULL, 1536, 64 * MIB, NULL,
+	 "tbf bucket in bytes (default: 10 ms at the rate, at least 16k)", NULL, "32k", NULL},
 	{NULL, 0, NULL, NOLIMIT, NULL, NULL, NULL, NULL, NULL},
 };
 

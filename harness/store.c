@@ -89,6 +89,7 @@ const char *db_status_name(enum db_status s)
 	static const char *const names[] = {
 		[DB_RUNNING] = "running", [DB_OK] = "ok", [DB_FAILED] = "failed",
 		[DB_INTERRUPTED] = "interrupted", [DB_ERROR] = "error",
+		[DB_SKIPPED] = "skipped",
 	};
 	return (unsigned)s < sizeof names / sizeof names[0] ? names[s] : NULL;
 }
@@ -560,7 +561,7 @@ int db_run_end(struct db *db, int64_t run_id, enum db_status status)
 	int rc;
 
 	if (status == DB_RUNNING || !db_status_name(status))
-		return db_invalid(db, "run end: status must be ok, failed, interrupted or error");
+		return db_invalid(db, "run end: status must be ok, failed, interrupted, error or skipped");
 	db_utc_now(now);
 	if ((rc = stmt_get(db, ST_RUN_DERIVE_VARYING, &b)) != 0)
 		return rc;
@@ -689,7 +690,7 @@ int db_case_end(struct db *db, int64_t case_id, enum db_status status, const cha
 	int rc;
 
 	if (status == DB_RUNNING || !db_status_name(status))
-		return db_invalid(db, "case end: status must be ok, failed, interrupted or error");
+		return db_invalid(db, "case end: status must be ok, failed, interrupted, error or skipped");
 	db_utc_now(now);
 	if ((rc = stmt_get(db, ST_CASE_END, &b)) != 0)
 		return rc;

@@ -67,9 +67,12 @@ enum db_status {
 	DB_FAILED,         /* ran to the end, a threshold failed */
 	DB_INTERRUPTED,    /* stopped by SIGINT/SIGTERM; what was measured is kept */
 	DB_ERROR,          /* could not run (server did not start, ...) */
+	DB_SKIPPED,        /* not run, on purpose: e.g. topology pair without root;
+			    * the reason is the case's error text. Not a failure. */
 };
 
-/* "running", "ok", "failed", "interrupted", "error"; NULL if out of range. */
+/* "running", "ok", "failed", "interrupted", "error", "skipped"; NULL if out
+ * of range. */
 const char *db_status_name(enum db_status s);
 
 /* ---- the handle ---- */

@@ -271,7 +271,8 @@ static const char migration_3[] =
 	"  stream_offset INTEGER,\n"                /* bytes before it, same direction */
 	"  len           INTEGER,\n"
 	"  lport         INTEGER,\n"                /* this side's port */
-	"  rport         INTEGER\n"                 /* the peer's port */
+	"  rport         INTEGER,\n"                /* the peer's port */
+	"  t_call_ns     INTEGER\n"                 /* when the call began, if known */
 	");\n"
 	"CREATE INDEX app_events_by_case ON app_events(case_id, side, conn, t_ns);\n"
 	"CREATE INDEX app_events_by_flow ON app_events(flow_id, side, stream_offset);\n"
@@ -293,8 +294,27 @@ static const char migration_3[] =
 	"  cause_offload      INTEGER NOT NULL DEFAULT 0,\n"
 	"  cause_late_reader  INTEGER NOT NULL DEFAULT 0,\n"
 	"  unmapped_bytes     INTEGER NOT NULL DEFAULT 0,\n" /* app bytes no segment covered */
+	"  msgs               INTEGER NOT NULL DEFAULT 0,\n" /* messages (= sends unless split:K) */
+	"  held_sends         INTEGER NOT NULL DEFAULT 0,\n" /* first byte left after send() returned */
+	"  cause_cwnd         INTEGER NOT NULL DEFAULT 0,\n" /* TCP_NODELAY, congestion window full */
+	"  cause_unknown      INTEGER NOT NULL DEFAULT 0,\n" /* merged, cause not established */
 	"  PRIMARY KEY (flow_id, dir)\n"
 	");\n"
+
+	/* flow_align per flow and direction with the case and the ratios
+	 * (docs/analysis.md has the rules behind each count). */
+	"CREATE VIEW flow_summary AS\n"
+	"SELECT c.run_id, c.idx AS case_index, f.case_id, f.idx AS flow_index, a.flow_id, a.dir,\n"
+	"  f.client_port, f.server_port, c.nodelay, c.pattern, c.params,\n"
+	"  a.bytes, a.sends, a.msgs, a.segments, a.recvs,\n"
+	"  round(1.0 * a.sends / nullif(a.segments, 0), 3) AS sends_per_segment,\n"
+	"  round(1.0 * a.segments / nullif(a.recvs, 0), 3) AS segments_per_recv,\n"
+	"  round(1.0 * a.msgs / nullif(a.recvs, 0), 3) AS msgs_per_recv,\n"
+	"  a.coalesced_segments, a.held_sends, a.merged_recvs, a.sticky_msgs, a.half_msgs,\n"
+	"  a.cause_nagle, a.cause_cork, a.cause_cwnd, a.cause_offload, a.cause_late_reader,\n"
+	"  a.cause_unknown, a.unmapped_bytes\n"
+	"  FROM flow_align a JOIN flows f ON f.id = a.flow_id JOIN cases c ON c.id = f.case_id\n"
+	"  ORDER BY c.run_id, c.idx, f.idx, a.dir;\n"
 
 	"CREATE TABLE sock_samples (\n"
 	"  case_id  INTEGER NOT NULL REFERENCES cases(id) ON DELETE CASCADE,\n"
@@ -311,8 +331,9 @@ static const char migration_3[] =
 
 	"CREATE TABLE udp_accounting (\n"
 	"  case_id            INTEGER PRIMARY KEY REFERENCES cases(id) ON DELETE CASCADE,\n"
-	"  sent               INTEGER,\n"           /* the app's sendmsg calls that returned */
-	"  refused            INTEGER,\n"           /* ENOBUFS/EAGAIN at the sender */
+	"  sent               INTEGER,\n"           /* datagrams the app's sendmmsg took */
+	"  warmup_sent        INTEGER,\n"           /* of them in the warmup (not captured) */
+	"  refused            INTEGER,\n"           /* ENOBUFS/EAGAIN at the sender (resent) */
 	"  wire               INTEGER,\n"           /* client->server datagrams captured */
 	"  relay_dropped      INTEGER,\n"           /* the relay's impairment */
 	"  relay_duplicated   INTEGER,\n"
@@ -320,10 +341,58 @@ static const char migration_3[] =
 	"  snmp_rcvbuf_errors INTEGER,\n"           /* /proc/net/snmp Udp RcvbufErrors delta */
 	"  truncated          INTEGER,\n"           /* MSG_TRUNC */
 	"  received           INTEGER,\n"           /* datagrams the server read */
+	"  unread             INTEGER,\n"           /* still queued when the server stopped */
 	"  duplicates         INTEGER,\n"           /* client-side tracker */
 	"  reordered          INTEGER,\n"
-	"  unaccounted        INTEGER\n"            /* sent - refused - ... - received */
-	");\n";
+	"  unaccounted        INTEGER\n"            /* sent + relay_duplicated - every sink */
+	");\n"
+
+	/* udp_accounting with the case's parameters, loss shares, and how
+	 * the capture's count compares with what the measured phase sent. */
+	"CREATE VIEW udp_summary AS\n"
+	"SELECT c.run_id, c.idx AS case_index, u.case_id, c.model, c.clients, c.size, c.rate,\n"
+	"  u.sent, u.warmup_sent, u.refused, u.wire,\n"
+	"  u.wire - (u.sent - coalesce(u.warmup_sent, 0)\n"
+	"            - coalesce(u.relay_dropped, 0) + coalesce(u.relay_duplicated, 0)) AS wire_gap,\n"
+	"  u.relay_dropped, u.relay_duplicated, u.rcvbuf_dropped, u.snmp_rcvbuf_errors,\n"
+	"  u.truncated, u.received, u.unread, u.unaccounted,\n"
+	"  round(100.0 * u.rcvbuf_dropped / nullif(u.sent, 0), 3) AS rcvbuf_dropped_pct,\n"
+	"  round(100.0 * u.received / nullif(u.sent, 0), 3) AS received_pct,\n"
+	"  u.duplicates, u.reordered, c.status, c.capture_status, c.params\n"
+	"  FROM udp_accounting u JOIN cases c ON c.id = u.case_id\n"
+	"  ORDER BY c.run_id, c.idx;\n"
+
+	/* Cases run through a relay (relay.* metrics): the messages the
+	 * clients sent against the messages the server decided it got, with
+	 * their mean sizes, and what the relay did to the stream. */
+#define RM(n, as) "  (SELECT value FROM metrics WHERE case_id = c.id AND name = '" n "') AS " as ",\n"
+	"CREATE VIEW relay_messages AS\n"
+	"SELECT c.run_id, c.idx, c.id AS case_id, c.proto, c.handler,\n"
+	"  json_extract(c.params, '$.\"server.framing\"') AS server_framing,\n"
+	"  c.framing AS client_framing,\n"
+	"  json_extract(c.params, '$.\"relay.chunk\"') AS relay_chunk,\n"
+	RM("requests", "messages_sent")
+	RM("replies", "replies")
+	RM("errors", "errors")
+	RM("server.requests", "server_messages")
+	"  round((SELECT value FROM metrics WHERE case_id = c.id AND name = 'bytes_sent') /\n"
+	"    nullif((SELECT value FROM metrics WHERE case_id = c.id AND name = 'requests'), 0), 1)\n"
+	"    AS bytes_per_message,\n"
+	"  round((SELECT value FROM metrics WHERE case_id = c.id AND name = 'server.bytes_in') /\n"
+	"    nullif((SELECT value FROM metrics WHERE case_id = c.id AND name = 'server.requests'), 0),\n"
+	"    1) AS bytes_per_server_message,\n"
+	RM("relay.chunks", "relay_chunks")
+	RM("relay.bytes_c2s", "relay_bytes_c2s")
+	RM("relay.dropped", "relay_dropped")
+	RM("relay.duplicated", "relay_duplicated")
+	RM("relay.reordered", "relay_reordered")
+	RM("relay.resets", "relay_resets")
+	RM("relay.decision_hash", "relay_decision_hash")
+	"  c.status, c.params\n"
+	"  FROM cases c\n"
+	"  WHERE EXISTS (SELECT 1 FROM metrics WHERE case_id = c.id AND name = 'relay.seed')\n"
+	"  ORDER BY c.run_id, c.idx;\n";
+#undef RM
 
 static const char *const migrations[] = {
 	migration_1,

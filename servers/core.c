@@ -3,6 +3,7 @@
  * counters, accepting, and the blocking stream and datagram drivers that
  * every model but epoll and batch uses.
  */
+#include "servers/applog.h"
 #include "servers/model.h"
 #include "servers/srv.h"
 
@@ -11,6 +12,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/sock_diag.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -42,6 +44,7 @@ struct srv {
 	/* children of srv_fork(), tracked by the (single-threaded) parent */
 	pid_t *kids;
 	size_t nkids, capkids;
+	struct srv_applog *applog;   /* --app-log; NULL: none */
 };
 
 static const char *const err_names[SRV_ERR__COUNT] = {
@@ -67,6 +70,7 @@ int srv_socket(const struct srv *s, unsigned i) { return s->socks[i]; }
 unsigned srv_nsockets(const struct srv *s) { return s->nsock; }
 int srv_stop_fd(const struct srv *s) { return s->stop_rd; }
 const struct net_addr *srv_addr(const struct srv *s) { return &s->bound; }
+struct srv_applog *srv_applog(const struct srv *s) { return s->applog; }
 
 bool srv_stopping(const struct srv *s)
 {
@@ -130,7 +134,23 @@ void srv_counters_json(const struct srv_counters *c, FILE *out)
 	for (int i = 0; i < SRV_ERR__COUNT; i++)
 		fprintf(out, "%s\"%s\":%llu", i ? "," : "", err_names[i],
 			(unsigned long long)atomic_load(&c->errors[i]));
-	fprintf(out, "}}");
+	fprintf(out, "}");
+	if (c->dgram)
+		fprintf(out, ",\"udp\":{\"received\":%llu,\"truncated\":%llu,"
+			"\"rcvbuf_dropped\":%llu,\"unread\":%llu}",
+			(unsigned long long)atomic_load(&c->dgrams),
+			(unsigned long long)atomic_load(&c->truncated),
+			(unsigned long long)srv_rcvbuf_dropped(c),
+			(unsigned long long)atomic_load(&c->unread));
+	fprintf(out, "}");
+}
+
+uint64_t srv_rcvbuf_dropped(const struct srv_counters *c)
+{
+	uint64_t n = 0;
+	for (int i = 0; i < SRV_MAX_WORKERS; i++)
+		n += atomic_load(&c->rxq_ovfl[i]);
+	return n;
 }
 
 /* ---------------------------------------------------------------- open */
@@ -158,6 +178,11 @@ static int check_config(const struct srv_config *cfg, char *err, size_t errlen)
 		return -EINVAL;
 	}
 	return 0;
+}
+
+static bool kind_is_dgram(const struct srv_config *cfg)
+{
+	return !net_proto_is_stream(cfg->proto);
 }
 
 static unsigned ncpus(void)
@@ -219,7 +244,11 @@ int srv_open(struct srv **out, const struct srv_config *cfg, char *err, size_t e
 	}
 	s->stop_rd = pfd[0];
 	atomic_store(&s->stop_wr, pfd[1]);
+	s->ctr->dgram = kind_is_dgram(cfg);
 	s->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (cfg->app_log && !kind_is_dgram(cfg) &&
+	    (rc = srv_applog_open(&s->applog, cfg->app_log, cfg->sample_ns, err, errlen)) < 0)
+		goto fail;
 
 	s->workers = cfg->workers ? cfg->workers
 		   : cfg->model->default_workers ? cfg->model->default_workers : ncpus();
@@ -244,6 +273,13 @@ int srv_open(struct srv **out, const struct srv_config *cfg, char *err, size_t e
 		s->socks[i] = rc;
 		if ((rc = set_bufs(s->socks[i], cfg, err, errlen)) < 0)
 			goto fail;
+		/* Every datagram read then carries the socket's drop count
+		 * (srv_dgram_account). */
+		if (kind_is_dgram(cfg) &&
+		    (rc = net_set_int(s->socks[i], SOL_SOCKET, SO_RXQ_OVFL, 1)) < 0) {
+			snprintf(err, errlen, "SO_RXQ_OVFL: %s", strerror(-rc));
+			goto fail;
+		}
 		if (i == 0) {
 			if (net_proto_is_unix(cfg->proto)) {
 				s->bound = cfg->addr;
@@ -285,14 +321,20 @@ void srv_close(struct srv *s)
 		close(s->reserve_fd);
 	if (s->ctr)
 		munmap(s->ctr, sizeof(*s->ctr));
+	srv_applog_close(s->applog);
 	pthread_mutex_destroy(&s->reserve_lock);
 	free(s->kids);
 	free(s);
 }
 
+static void drain_unread(struct srv *s);
+
 int srv_serve(struct srv *s)
 {
-	return s->cfg.model->serve(s);
+	int rc = s->cfg.model->serve(s);
+	if (s->ctr->dgram && !s->in_child)
+		drain_unread(s);
+	return rc;
 }
 
 /* ---------------------------------------------------------------- accept */
@@ -422,11 +464,14 @@ static int hold(struct srv *s, struct srv_conn *c)
  * `nc -N`) right after its request and still read the answer, so *eof is
  * set and the output owed (a file being sent) is still written.
  */
-static int poll_input(struct srv *s, int fd, struct srv_conn *c, uint8_t *buf, bool *eof)
+static int poll_input(struct srv *s, struct srv_alconn *al, struct srv_conn *c, uint8_t *buf,
+		      bool *eof)
 {
 	while (!*eof) {
-		ssize_t n = recv(fd, buf, IO_CHUNK, MSG_DONTWAIT);
+		uint64_t t0 = net_now_ns();
+		ssize_t n = recv(al->fd, buf, srv_recv_size(s, IO_CHUNK), MSG_DONTWAIT);
 		if (n > 0) {
+			srv_al_recv(al, t0, (size_t)n);
 			int rc = srv_conn_data(c, buf, (size_t)n);
 			if (rc < 0)
 				return rc;
@@ -440,44 +485,79 @@ static int poll_input(struct srv *s, int fd, struct srv_conn *c, uint8_t *buf, b
 			continue;
 		return errno == EAGAIN ? 0 : -errno;
 	}
-	(void)s;
 	return 0;
 }
 
 /* Write out what the handler produced, and keep asking while it wants to. */
-static int flush(struct srv *s, int fd, struct srv_conn *c, uint8_t *buf, bool *eof)
+static int flush(struct srv *s, struct srv_alconn *al, struct srv_conn *c, uint8_t *buf,
+		 bool *eof)
 {
+	int fd = al->fd;
 	for (;;) {
 		int rc = hold(s, c);
 		if (rc < 0)
 			return rc;
 		size_t n = net_buf_pending(&c->out);
 		if (n) {
+			uint64_t t0 = net_now_ns();
 			rc = net_write_all(fd, net_buf_head(&c->out), n, s->stop_rd);
 			if (rc < 0)
 				return rc;
+			srv_al_send(al, t0, n);
 			count(&s->ctr->bytes_out, n);
 			net_buf_reset(&c->out);
 		}
 		if (!c->want_more || c->close_after)
 			return 0;
-		if ((rc = poll_input(s, fd, c, buf, eof)) < 0)
+		if ((rc = poll_input(s, al, c, buf, eof)) < 0)
 			return rc;
 		if ((rc = srv_conn_more(c)) < 0)
 			return rc;
 	}
 }
 
+size_t srv_recv_size(const struct srv *s, size_t dflt)
+{
+	return s->cfg.recv_size ? s->cfg.recv_size : dflt;
+}
+
+int srv_read_delay(struct srv *s, struct srv_alconn *al)
+{
+	uint64_t end = net_now_ns() + s->cfg.read_delay_ns, step = s->cfg.sample_ns;
+	for (;;) {
+		srv_al_sample(al);
+		uint64_t now = net_now_ns();
+		if (now >= end)
+			return 0;
+		uint64_t left = end - now;
+		if (srv_al_sampling(al) && step < left)
+			left = step;
+		/* poll() counts milliseconds: sleep the sub-millisecond rest. */
+		if (left < 1000000) {
+			net_sleep_ns(left);
+			continue;
+		}
+		if (net_wait(s->stop_rd, POLLIN, -1, (int)(left / 1000000)) != 0)
+			return -ECANCELED;
+	}
+}
+
 void srv_serve_stream(struct srv *s, int fd, const struct net_addr *peer)
 {
-	uint8_t buf[IO_CHUNK];
+	uint8_t stackbuf[IO_CHUNK];
+	size_t rsz = srv_recv_size(s, IO_CHUNK);
+	uint8_t *buf = rsz <= IO_CHUNK ? stackbuf : malloc(rsz);
+	struct srv_alconn al;
 	struct srv_conn c;
 	bool eof = false;
-	int rc;
+	int rc = buf ? 0 : -ENOMEM;
 
-	if ((rc = net_set_nonblock(fd, true)) == 0 &&
+	srv_al_begin(&al, s->applog, fd, peer);
+	if (rc == 0 && (rc = net_set_nonblock(fd, true)) == 0 &&
 	    (rc = srv_conn_begin(&c, s, peer)) == 0) {
-		rc = flush(s, fd, &c, buf, &eof);
+		rc = flush(s, &al, &c, buf, &eof);
+		if (rc == 0 && s->cfg.read_delay_ns)
+			rc = srv_read_delay(s, &al);
 		while (rc == 0 && !c.close_after && !eof) {
 			/* A peer that never pauses never lets recv() say EAGAIN,
 			 * so look for shutdown on every read. Forked children
@@ -486,10 +566,13 @@ void srv_serve_stream(struct srv *s, int fd, const struct net_addr *peer)
 				rc = -ECANCELED;
 				break;
 			}
-			ssize_t n = recv(fd, buf, sizeof(buf), 0);
+			srv_al_sample(&al);
+			uint64_t t0 = net_now_ns();
+			ssize_t n = recv(fd, buf, rsz, 0);
 			if (n > 0) {
+				srv_al_recv(&al, t0, (size_t)n);
 				if ((rc = srv_conn_data(&c, buf, (size_t)n)) == 0)
-					rc = flush(s, fd, &c, buf, &eof);
+					rc = flush(s, &al, &c, buf, &eof);
 			} else if (n == 0) {
 				break;
 			} else if (errno == EAGAIN) {
@@ -502,6 +585,9 @@ void srv_serve_stream(struct srv *s, int fd, const struct net_addr *peer)
 		}
 		srv_conn_end(&c);
 	}
+	srv_al_end(&al);
+	if (buf != stackbuf)
+		free(buf);
 	/* After the peer's FIN a failed write means it has now closed its
 	 * reading side too: the normal end of a source, not an error. */
 	if (rc != -ESHUTDOWN && !(eof && (rc == -EPIPE || rc == -ECONNRESET)))
@@ -511,9 +597,99 @@ void srv_serve_stream(struct srv *s, int fd, const struct net_addr *peer)
 
 /* ---------------------------------------------------------------- datagrams */
 
+/* Keep the larger of the socket's counter and what we saw: values come
+ * from several threads (Unix datagram workers share one socket) and the
+ * counter only grows (it is 32 bits in the kernel; wrapping is ignored). */
+static void note_drops(struct srv *s, int fd, uint64_t v)
+{
+	unsigned i = 0;
+	while (i < s->nsock && s->socks[i] != fd)
+		i++;
+	if (i == s->nsock)
+		return;
+	atomic_uint_fast64_t *slot = &s->ctr->rxq_ovfl[i];
+	uint64_t cur = atomic_load(slot);
+	while (v > cur && !atomic_compare_exchange_weak(slot, &cur, v))
+		;
+}
+
+/* The SO_RXQ_OVFL cmsg, there only once the socket has dropped something. */
+static void take_drops(struct srv *s, int fd, const struct msghdr *mh)
+{
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR((struct msghdr *)mh); cm;
+	     cm = CMSG_NXTHDR((struct msghdr *)mh, cm)) {
+		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SO_RXQ_OVFL &&
+		    cm->cmsg_len >= CMSG_LEN(sizeof(uint32_t))) {
+			uint32_t v;
+			memcpy(&v, CMSG_DATA(cm), sizeof(v));
+			note_drops(s, fd, v);
+		}
+	}
+}
+
+bool srv_dgram_account(struct srv *s, int fd, const struct msghdr *mh)
+{
+	take_drops(s, fd, mh);
+	if (mh->msg_flags & MSG_TRUNC) {
+		count(&s->ctr->truncated, 1);
+		srv_count_err(s, -EMSGSIZE);
+		return false;
+	}
+	count(&s->ctr->dgrams, 1);
+	return true;
+}
+
+size_t srv_dgram_cap(const struct srv *s)
+{
+	size_t m = s->cfg.handler.framing.max_msg;
+	return m && m < SRV_DGRAM_MAX ? m : SRV_DGRAM_MAX;
+}
+
+/*
+ * After the model stopped: what is still queued was neither dropped nor
+ * read. Count it (peeking at the length only) so the datagrams add up,
+ * and take the sockets' final drop counters: SO_RXQ_OVFL rides only on a
+ * datagram read, so drops after the last read are seen here, through the
+ * queued datagrams or SO_MEMINFO (the same sk_drops counter). A peer
+ * still flooding would keep the queue full forever: 100 ms at most.
+ */
+static void drain_unread(struct srv *s)
+{
+	uint64_t until = net_now_ns() + 100000000u;
+	for (unsigned i = 0; i < s->nsock; i++) {
+		int fd = s->socks[i];
+		while (net_now_ns() < until) {
+			uint8_t b;
+			union {
+				char buf[SRV_DGRAM_CMSG];
+				struct cmsghdr align;
+			} ctl;
+			struct iovec iov = {&b, 1};
+			struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1,
+					    .msg_control = ctl.buf, .msg_controllen = sizeof(ctl.buf)};
+			ssize_t n = recvmsg(fd, &mh, MSG_DONTWAIT);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0)
+				break;
+			count(&s->ctr->unread, 1);
+			take_drops(s, fd, &mh);
+		}
+#ifdef SO_MEMINFO
+		uint32_t mi[SK_MEMINFO_VARS];
+		socklen_t len = sizeof(mi);
+		if (getsockopt(fd, SOL_SOCKET, SO_MEMINFO, mi, &len) == 0 &&
+		    len > SK_MEMINFO_DROPS * sizeof(uint32_t))
+			note_drops(s, fd, mi[SK_MEMINFO_DROPS]);
+#endif
+	}
+}
+
 ssize_t srv_recv_dgram(struct srv *s, int fd, uint8_t *buf, size_t cap,
 		       struct net_addr *peer)
 {
+	if (cap > srv_dgram_cap(s))
+		cap = srv_dgram_cap(s);
 	for (;;) {
 		/* A socket that always has a datagram queued never reaches
 		 * the wait below, so look for shutdown before each one. */
@@ -522,17 +698,20 @@ ssize_t srv_recv_dgram(struct srv *s, int fd, uint8_t *buf, size_t cap,
 		/* An unbound Unix sender leaves the name empty. */
 		memset(peer, 0, sizeof(*peer));
 		struct iovec iov = {buf, cap};
+		union {
+			char buf[SRV_DGRAM_CMSG];
+			struct cmsghdr align;
+		} ctl;
 		struct msghdr mh = {
 			.msg_name = &peer->ss, .msg_namelen = sizeof(peer->ss),
 			.msg_iov = &iov, .msg_iovlen = 1,
+			.msg_control = ctl.buf, .msg_controllen = sizeof(ctl.buf),
 		};
 		ssize_t n = recvmsg(fd, &mh, MSG_DONTWAIT);
 		if (n >= 0) {
 			peer->len = mh.msg_namelen;
-			if (mh.msg_flags & MSG_TRUNC) {
-				srv_count_err(s, -EMSGSIZE);
+			if (!srv_dgram_account(s, fd, &mh))
 				return -EAGAIN;
-			}
 			return n;
 		}
 		if (errno == EINTR)

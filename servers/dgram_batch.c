@@ -27,6 +27,11 @@ struct batch {
 	struct mmsghdr in[BATCH], out[BATCH];
 	struct iovec iin[BATCH], iout[BATCH];
 	struct sockaddr_storage from[BATCH];
+	/* SO_RXQ_OVFL's drop counter per datagram (srv_dgram_account) */
+	union {
+		char buf[SRV_DGRAM_CMSG];
+		struct cmsghdr align;
+	} ctl[BATCH];
 	struct srv_conn conns[BATCH];
 };
 
@@ -66,10 +71,11 @@ static void *batch_main(void *arg)
 		if (srv_stopping(s))
 			break;
 		for (unsigned i = 0; i < BATCH; i++) {
-			b->iin[i] = (struct iovec){b->bufs + (size_t)i * SLOT, SLOT};
+			b->iin[i] = (struct iovec){b->bufs + (size_t)i * SLOT, srv_dgram_cap(s)};
 			b->in[i].msg_hdr = (struct msghdr){
 				.msg_name = &b->from[i], .msg_namelen = sizeof(b->from[i]),
-				.msg_iov = &b->iin[i], .msg_iovlen = 1};
+				.msg_iov = &b->iin[i], .msg_iovlen = 1,
+				.msg_control = b->ctl[i].buf, .msg_controllen = sizeof(b->ctl[i].buf)};
 		}
 		int n = recvmmsg(b->fd, b->in, BATCH, MSG_DONTWAIT, NULL);
 		if (n < 0) {
@@ -86,10 +92,8 @@ static void *batch_main(void *arg)
 		unsigned nout = 0;
 		for (int i = 0; i < n; i++) {
 			struct net_addr peer;
-			if (b->in[i].msg_hdr.msg_flags & MSG_TRUNC) {
-				srv_count_err(s, -EMSGSIZE);
+			if (!srv_dgram_account(s, b->fd, &b->in[i].msg_hdr))
 				continue;
-			}
 			memcpy(&peer.ss, &b->from[i], sizeof(peer.ss));
 			peer.len = b->in[i].msg_hdr.msg_namelen;
 			struct srv_conn *c = &b->conns[nout];

@@ -13,6 +13,7 @@
 #define SOCKLAB_SERVERS_MODEL_H
 
 #include <stdbool.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 
 #include "servers/srv.h"
@@ -88,6 +89,18 @@ int srv_dgram_request(struct srv *s, struct srv_conn *c, const uint8_t *in, size
  * than cap (counted oversize) or a socket error (counted). */
 ssize_t srv_recv_dgram(struct srv *s, int fd, uint8_t *buf, size_t cap,
 		       struct net_addr *peer);
+/*
+ * Account one datagram that recvmsg()/recvmmsg() returned on fd with mh
+ * (whose control buffer had room for SRV_DGRAM_CMSG bytes): the
+ * SO_RXQ_OVFL drop counter it carries, and whether it was truncated
+ * (MSG_TRUNC, counted, also as an oversize error) or read whole. Returns
+ * true when it was read whole and should be handled.
+ */
+bool srv_dgram_account(struct srv *s, int fd, const struct msghdr *mh);
+#define SRV_DGRAM_CMSG 64
+/* The largest datagram the server reads whole: SRV_DGRAM_MAX, or
+ * --max-msg when smaller (a longer one is truncated and dropped). */
+size_t srv_dgram_cap(const struct srv *s);
 /* Send a reply datagram, counting bytes out or the error. */
 void srv_send_dgram(struct srv *s, int fd, const struct srv_conn *c);
 /*

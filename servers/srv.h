@@ -50,6 +50,12 @@ struct srv_config {
 	int sndbuf;                         /* SO_SNDBUF if > 0 */
 	size_t nallow;                      /* verify_request: peers must match one */
 	struct net_prefix allow[SRV_MAX_ALLOW];
+	/* Streams: the app-boundary log (servers/applog.h) and the reader's
+	 * pace. Every model honours them; handlers never read sockets. */
+	const char *app_log;                /* log recv/send here; NULL: no log */
+	size_t recv_size;                   /* bytes asked of each recv; 0: model's default */
+	uint64_t read_delay_ns;             /* after accept, wait before the first recv */
+	uint64_t sample_ns;                 /* with app_log: queue samples this often */
 };
 
 /* Errors by kind, counted by the server. */
@@ -74,6 +80,15 @@ struct srv_counters {
 	atomic_uint_fast64_t bytes_in;
 	atomic_uint_fast64_t bytes_out;
 	atomic_uint_fast64_t errors[SRV_ERR__COUNT];
+	/* Datagram servers only (the "udp" object of the stats line): where
+	 * each datagram that reached the server's socket(s) went. */
+	bool dgram;
+	atomic_uint_fast64_t dgrams;        /* read whole (then handled) */
+	atomic_uint_fast64_t truncated;     /* MSG_TRUNC: longer than the read buffer */
+	atomic_uint_fast64_t unread;        /* still queued when the server stopped */
+	/* SO_RXQ_OVFL: the kernel's drop counter of socket i (full receive
+	 * buffer), cumulative, so the last value seen per socket is kept. */
+	atomic_uint_fast64_t rxq_ovfl[SRV_MAX_WORKERS];
 };
 
 struct srv;
@@ -91,6 +106,9 @@ void srv_close(struct srv *s);
 /* The bound address (port 0 resolved to the real port). */
 const struct net_addr *srv_addr(const struct srv *s);
 const struct srv_counters *srv_counters(const struct srv *s);
+/* Datagrams the kernel dropped at the server's receive buffer(s): the
+ * SO_RXQ_OVFL counters summed over its sockets. */
+uint64_t srv_rcvbuf_dropped(const struct srv_counters *c);
 /* One-line JSON object of the counters, e.g. for the harness to read. */
 void srv_counters_json(const struct srv_counters *c, FILE *out);
 

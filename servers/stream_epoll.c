@@ -13,6 +13,7 @@
  * read that connection, so its requests stay in order. spin:US burns the
  * loop's CPU, as CPU-bound work in an event loop does.
  */
+#include "servers/applog.h"
 #include "servers/model.h"
 
 #include "net/clock.h"
@@ -41,7 +42,9 @@ struct conn {
 	bool open;                /* handler set up (srv_conn_begin succeeded) */
 	bool eof;                 /* the peer sent all it will (recv returned 0) */
 	struct srv_conn c;
-	struct net_timer delay;   /* output held until then */
+	struct net_timer delay;   /* output held until then; also the read delay */
+	uint64_t read_at;         /* --read-delay: no recv before then; 0: none */
+	struct srv_alconn al;     /* --app-log */
 	struct conn *prev, *next;
 };
 
@@ -67,6 +70,7 @@ static void conn_close(struct loop *l, struct conn *k, int err)
 	net_poller_del(&l->p, k->fd);
 	if (k->open)
 		srv_conn_end(&k->c);
+	srv_al_end(&k->al);
 	srv_release(l->srv, k->fd);
 	if (k->prev)
 		k->prev->next = k->next;
@@ -106,6 +110,7 @@ static int conn_pump(struct loop *l, struct conn *k)
 	for (;;) {
 		size_t n = net_buf_pending(&c->out);
 		while (n > 0) {
+			uint64_t t0 = net_now_ns();
 			ssize_t w = send(k->fd, net_buf_head(&c->out), n, MSG_NOSIGNAL);
 			if (w < 0 && errno == EINTR)
 				continue;
@@ -113,6 +118,7 @@ static int conn_pump(struct loop *l, struct conn *k)
 				break;
 			if (w < 0)
 				return -errno;
+			srv_al_send(&k->al, t0, (size_t)w);
 			atomic_fetch_add_explicit(&srv_ctr(l->srv)->bytes_out, (uint64_t)w,
 						  memory_order_relaxed);
 			net_buf_consume(&c->out, (size_t)w);
@@ -144,8 +150,11 @@ static int conn_pump(struct loop *l, struct conn *k)
 static int conn_read(struct loop *l, struct conn *k)
 {
 	for (int i = 0; i < READS_PER_EVENT; i++) {
-		ssize_t n = recv(k->fd, l->rbuf, READ_CHUNK, 0);
+		srv_al_sample(&k->al);
+		uint64_t t0 = net_now_ns();
+		ssize_t n = recv(k->fd, l->rbuf, srv_recv_size(l->srv, READ_CHUNK), 0);
 		if (n > 0) {
+			srv_al_recv(&k->al, t0, (size_t)n);
 			int rc = srv_conn_data(&k->c, l->rbuf, (size_t)n);
 			if (rc < 0)
 				return rc;
@@ -188,6 +197,8 @@ static void conn_event(struct loop *l, struct conn *k, uint32_t ev)
 		conn_close(l, k, rc);
 }
 
+static int read_delay_step(struct loop *l, struct conn *k);
+
 static void accept_some(struct loop *l)
 {
 	for (int i = 0; i < ACCEPTS_PER_EVENT; i++) {
@@ -209,6 +220,7 @@ static void accept_some(struct loop *l)
 		}
 		k->fd = fd;
 		k->events = EPOLLIN | EPOLLRDHUP;
+		srv_al_begin(&k->al, srv_applog(l->srv), fd, &peer);
 		int rc = net_poller_add(&l->p, fd, k->events, k);
 		if (rc < 0) {
 			srv_count_err(l->srv, rc);
@@ -222,11 +234,28 @@ static void accept_some(struct loop *l)
 		l->conns = k;
 		rc = srv_conn_begin(&k->c, l->srv, &peer);
 		k->open = rc == 0;
+		if (rc == 0 && srv_cfg(l->srv)->read_delay_ns) {
+			/* The late reader: the delay timer keeps the connection
+			 * out of the poll set (conn_pump) until read_at. */
+			k->read_at = net_now_ns() + srv_cfg(l->srv)->read_delay_ns;
+			rc = read_delay_step(l, k);
+		}
 		if (rc == 0)
 			rc = conn_pump(l, k);
 		if (rc < 0)
 			conn_close(l, k, rc);
 	}
+}
+
+/* Sample the queues and arm the delay timer for the next sample or the
+ * end of the read delay, whichever comes first. */
+static int read_delay_step(struct loop *l, struct conn *k)
+{
+	srv_al_sample(&k->al);
+	uint64_t when = k->read_at, step = srv_applog_sample_ns(k->al.log);
+	if (step && net_now_ns() + step < when)
+		when = net_now_ns() + step;
+	return net_timer_arm(&l->p, &k->delay, when);
 }
 
 static void run_timers(struct loop *l)
@@ -240,7 +269,14 @@ static void run_timers(struct loop *l)
 			continue;
 		}
 		struct conn *k = (struct conn *)((char *)t - offsetof(struct conn, delay));
-		int rc = conn_pump(l, k);
+		int rc = 0;
+		if (k->read_at && now < k->read_at) {
+			if ((rc = read_delay_step(l, k)) == 0)
+				continue;
+		}
+		k->read_at = 0;
+		if (rc == 0)
+			rc = conn_pump(l, k);
 		if (rc < 0)
 			conn_close(l, k, rc);
 	}
@@ -297,7 +333,7 @@ static int epoll_serve(struct srv *s)
 		struct loop *l = &loops[started];
 		l->srv = s;
 		l->lfd = srv_socket(s, started % srv_nsockets(s));
-		l->rbuf = malloc(READ_CHUNK);
+		l->rbuf = malloc(srv_recv_size(s, READ_CHUNK));
 		rc = l->rbuf ? net_poller_init(&l->p) : -ENOMEM;
 		if (rc == 0) {
 			int e = pthread_create(&t[started], NULL, loop_main, l);

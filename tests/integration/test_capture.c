@@ -1,7 +1,7 @@
 /*
  * tests/integration/test_capture.c — live capture (harness/capture.h) on
  * `lo` of traffic this test makes on its own ports, and `socklab run` of
- * scenarios/sticky.yaml with capture on.
+ * a sticky scenario (20 six-byte sends, Nagle on/off) with capture on.
  *
  * As root (the capture parts skip with the reason otherwise):
  *  - a TCP exchange of 10 six-byte sends with TCP_NODELAY, each answered
@@ -305,13 +305,6 @@ static void test_no_permission_is_unavailable(void **state)
 /* ---------------------------------------------------------------- socklab run */
 
 /* The repository root, from this file's path. */
-static void repo_path(char *buf, size_t len, const char *rel)
-{
-	const char *me = __FILE__, *cut = strstr(me, "tests/integration/");
-	assert_non_null(cut);
-	snprintf(buf, len, "%.*s%s", (int)(cut - me), me, rel);
-}
-
 /* Run `socklab ARGS` with stdout/stderr into files; its exit code. */
 static int run_socklab(const char *const *args, const char *out, const char *errf)
 {
@@ -369,13 +362,24 @@ static void test_run_sticky(void **state)
 	(void)state;
 	NEED_ROOT();
 	char yaml[4096], dbp[128], out[128], errf[128];
-	repo_path(yaml, sizeof(yaml), "scenarios/sticky.yaml");
+	/* The two capture cases scenarios/sticky.yaml had before it became
+	 * the alignment matrix (tested in test_sticky.c). */
+	tl_tmp_path(yaml, sizeof(yaml), ".yaml");
+	FILE *yf = fopen(yaml, "w");
+	assert_non_null(yf);
+	fprintf(yf, "name: sticky-capture\n"
+		"server: {proto: tcp, model: epoll, handler: echo}\n"
+		"clients: {count: 1, pattern: 'burst:20', size: 6, nodelay: [false, true],"
+		" requests: 200}\n"
+		"capture: {enabled: true, snaplen: 256}\n");
+	assert_int_equal(fclose(yf), 0);
 	tl_tmp_path(dbp, sizeof(dbp), ".db");
 	tl_tmp_path(out, sizeof(out), ".out");
 	tl_tmp_path(errf, sizeof(errf), ".err");
 	const char *args[] = {"run", yaml, "--db", dbp, "--quiet", NULL};
 	int rc = run_socklab(args, out, errf);
 	assert_int_equal(rc, 0);
+	(void)unlink(yaml);
 
 	sqlite3 *db = NULL;
 	assert_int_equal(sqlite3_open_v2(dbp, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);

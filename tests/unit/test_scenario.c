@@ -281,7 +281,7 @@ static void test_err_unknown_key(void **state)
 		   "x.yaml:3:3: clients.model: unknown key here; did you mean 'server.model'?");
 	expect_err("server: {}\nxyzzy: 1\n",
 		   "x.yaml:2:1: xyzzy: unknown key (expected one of: name description server "
-		   "target clients warmup duration repeat thresholds capture)");
+		   "target relay clients warmup duration repeat thresholds capture topology link)");
 }
 
 static void test_err_duplicate(void **state)
