@@ -42,8 +42,11 @@ static void help(FILE *f)
 		"  --dup P             UDP: duplicate probability\n"
 		"  --reorder P         UDP: hold a datagram back behind the next one\n"
 		"  --delay MS[+-J]     UDP: per-datagram delay with uniform jitter;\n"
-		"                      TCP: a hold after each chunk (e.g. 20, 20+-5, 20\xc2\xb1" "5)\n"
-		"  --rate BITS/s       UDP: rate limit (e.g. 800k, 10M), bounded queue\n"
+		"                      TCP: each read's bytes leave MS (+-J) after they\n"
+		"                      came, in order (e.g. 20, 20+-5, 20\xc2\xb1" "5)\n"
+		"  --rate BITS/s       rate limit (e.g. 800k, 10M); UDP: bounded queue, tail\n"
+		"                      drop; TCP: token bucket on the byte stream, reading\n"
+		"                      stops while the relay's buffer is full\n"
 		"  --queue SIZE        UDP: the rate queue's bound in bytes (default 64k)\n"
 		"  --chunk SIZES       TCP: client->server write sizes, cycled (1,3,7) or\n"
 		"                      random:A-B; TCP_NODELAY, so the cuts reach the peer\n"
@@ -129,13 +132,13 @@ static int parse(int argc, char **argv, struct rly_config *cfg)
 		case OPT_RATE:
 			if (rly_rate_parse(optarg, &cfg->imp.rate_bps, err, sizeof(err)) < 0)
 				return bad("--rate", err);
-			udp_only = true;
 			break;
 		case OPT_QUEUE:
 			if (cli_size(VERB, "--queue", optarg, &cfg->imp.queue_bytes) < 0)
 				return -1;
 			if (cfg->imp.queue_bytes == 0 || cfg->imp.queue_bytes > (1u << 30))
 				return bad("--queue", "must be 1 byte to 1g");
+			udp_only = true;
 			break;
 		case OPT_CHUNK:
 			if (rly_chunk_parse(&cfg->chunk, optarg, err, sizeof(err)) < 0)
@@ -187,7 +190,7 @@ static int parse(int argc, char **argv, struct rly_config *cfg)
 	if (!remote && !net_addr_is_loopback(&cfg->to))
 		return bad("--to", "not a loopback address (add --allow-remote)");
 	if (udp_only && cfg->proto != NET_UDP)
-		return bad("--loss/--dup/--reorder/--rate", "need --proto udp");
+		return bad("--loss/--dup/--reorder/--queue", "need --proto udp");
 	if (tcp_only && cfg->proto != NET_TCP)
 		return bad("--chunk/--reset-after/--stall", "need --proto tcp");
 	return 0;

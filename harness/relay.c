@@ -8,7 +8,10 @@
  * to the target, its own deciders and rate queues (one per direction).
  * TCP: each accepted connection gets a non-blocking upstream connect; bytes
  * go both ways through a net_buf per direction, and a side stops being read
- * while the buffer towards its peer is above RLY_HWM (backpressure).
+ * while the buffer towards its peer is above RLY_HWM (backpressure). With
+ * --rate a token bucket per impaired direction meters the writes (20 ms
+ * of burst); the buffer fills, reading stops, and the sender's socket
+ * blocks: the rate reaches the sender as TCP flow control.
  * Client->server bytes are written in the chunker's sizes with TCP_NODELAY
  * so the cuts reach the wire: the cut positions in the stream are the
  * running sums of the chunk sequence, whatever the read timing.
@@ -27,13 +30,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define RLY_HWM (256u * 1024)       /* per-direction TCP buffer high-water mark */
 #define RLY_MAX_FLOWS 4096
 #define RLY_HOLD_MAX_NS 50000000ull /* a reordered datagram waits at most 50 ms */
-#define RLY_READ 65536
 
 enum { EP_LISTEN = 1, EP_FLOW, EP_SIDE };
-enum { TM_PKT = 1, TM_CONN, TM_ACCEPT };
+enum { TM_PKT = 1, TM_CONN, TM_CONN_CLI, TM_ACCEPT };
 enum { C2S = 0, S2C = 1 };
 enum { CLI = 0, UP = 1 };          /* TCP sides */
 
@@ -68,6 +69,62 @@ struct flow {
 
 struct conn;
 
+/* TCP --delay: a delay line on the byte stream. A mark says that the bytes
+ * before stream offset end (counted as appended to the buffer) may leave
+ * at due; marks are in order of both. */
+struct mark {
+	uint64_t end, due;
+};
+
+struct dline {
+	struct mark *v;
+	size_t head, n, cap;       /* a ring */
+	uint64_t appended, released;
+};
+
+#define DLINE_MERGE_NS 1000000ull  /* reads within 1 ms share a mark */
+
+/* Bytes [appended, appended + n) arrived and may leave at due. 0 or -ENOMEM. */
+static int dline_push(struct dline *d, size_t n, uint64_t due)
+{
+	d->appended += n;
+	if (d->n) {
+		struct mark *last = &d->v[(d->head + d->n - 1) % d->cap];
+		if (due < last->due)
+			due = last->due;          /* a stream keeps its order */
+		if (due - last->due < DLINE_MERGE_NS) {
+			last->end = d->appended;  /* the earlier bytes wait < 1 ms more */
+			last->due = due;
+			return 0;
+		}
+	}
+	if (d->n == d->cap) {
+		size_t cap = d->cap ? d->cap * 2 : 16;
+		struct mark *v = malloc(cap * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		for (size_t k = 0; k < d->n; k++)
+			v[k] = d->v[(d->head + k) % d->cap];
+		free(d->v);
+		d->v = v;
+		d->head = 0;
+		d->cap = cap;
+	}
+	d->v[(d->head + d->n++) % d->cap] = (struct mark){d->appended, due};
+	return 0;
+}
+
+/* Release the marks due by now; the first still pending (due), or 0. */
+static uint64_t dline_release(struct dline *d, uint64_t now)
+{
+	while (d->n && d->v[d->head].due <= now) {
+		d->released = d->v[d->head].end;
+		d->head = (d->head + 1) % d->cap;
+		d->n--;
+	}
+	return d->n ? d->v[d->head].due : 0;
+}
+
 struct side {
 	int kind;                  /* EP_SIDE */
 	struct conn *c;
@@ -80,8 +137,14 @@ struct conn {
 	struct side s[2];
 	struct net_buf out[2];     /* bytes to write to side i */
 	struct rly_chunker ch;
-	struct rly_decider dec;    /* per-chunk hold jitter */
-	struct rly_tmr hold;
+	struct rly_decider dec[2]; /* --delay jitter, per side written to */
+	struct rly_tmr hold;       /* writes to UP wait: delay, stall, rate */
+	struct rly_tmr wait_cli;   /* writes to CLI wait: delay, rate (with --both) */
+	struct rly_bucket bucket[2]; /* --rate, per side written to */
+	bool paced[2];
+	struct dline dl[2];        /* --delay, per side written to */
+	bool delayed[2];
+	uint64_t wrote[2];         /* bytes written to side i */
 	size_t chunk_left;
 	uint64_t sent_up;
 	bool connecting, dead;
@@ -99,6 +162,7 @@ struct rly_relay {
 	struct net_addr addr;
 	volatile sig_atomic_t stopping;
 	struct rly_counters c;
+	struct rly_counters snap;  /* rly_counters(): c plus what is still open */
 	struct flow **flows;
 	size_t nflows;
 	struct pkt *pending;
@@ -304,6 +368,7 @@ static void conn_kill(struct rly_relay *r, struct conn *c, bool rst)
 		return;
 	c->dead = true;
 	net_timer_cancel(&r->p, &c->hold.t);
+	net_timer_cancel(&r->p, &c->wait_cli.t);
 	for (int i = 0; i < 2; i++) {
 		if (c->s[i].fd < 0)
 			continue;
@@ -328,6 +393,12 @@ static void conn_kill(struct rly_relay *r, struct conn *c, bool rst)
 	r->dead = c;
 }
 
+/* The timer that holds back writes to side i. */
+static struct rly_tmr *wait_of(struct conn *c, int i)
+{
+	return i == UP ? &c->hold : &c->wait_cli;
+}
+
 static void conn_update(struct rly_relay *r, struct conn *c)
 {
 	if (c->dead)
@@ -344,7 +415,7 @@ static void conn_update(struct rly_relay *r, struct conn *c)
 		} else {
 			if (!s->rd_eof && net_buf_pending(&c->out[!i]) < RLY_HWM)
 				m |= EPOLLIN;
-			if (net_buf_pending(&c->out[i]) && !(i == UP && net_timer_armed(&c->hold.t)))
+			if (net_buf_pending(&c->out[i]) && !net_timer_armed(&wait_of(c, i)->t))
 				m |= EPOLLOUT;
 		}
 		if (s->rd_eof && s->wr_shut) {
@@ -368,10 +439,10 @@ static int conn_write(struct rly_relay *r, struct conn *c, int i)
 	if (i == UP && c->connecting)
 		return 0;
 	while (net_buf_pending(b)) {
-		size_t n = net_buf_pending(b);
+		size_t n = net_buf_pending(b), took = 0;
+		if (net_timer_armed(&wait_of(c, i)->t))
+			return 0;
 		if (i == UP) {
-			if (net_timer_armed(&c->hold.t))
-				return 0;
 			if (cfg->chunk.kind != RLY_CHUNK_NONE) {
 				if (c->chunk_left == 0)
 					c->chunk_left = rly_chunk_next(&c->ch);
@@ -384,7 +455,36 @@ static int conn_write(struct rly_relay *r, struct conn *c, int i)
 			    n > cfg->stall_at - c->sent_up)
 				n = (size_t)(cfg->stall_at - c->sent_up);
 		}
+		if (c->delayed[i]) {
+			/* Only what has been in the line for its delay. */
+			uint64_t next = dline_release(&c->dl[i], net_now_ns());
+			uint64_t avail = c->dl[i].released - c->wrote[i];
+			if (avail == 0) {
+				if (next && net_timer_arm(&r->p, &wait_of(c, i)->t, next) == 0) {
+					r->c.holds++;
+					return 0;
+				}
+				avail = n;   /* out of memory for the timer: undelayed */
+			}
+			if (n > avail)
+				n = (size_t)avail;
+		}
+		if (c->paced[i]) {
+			uint64_t now = net_now_ns();
+			took = rly_bucket_take(&c->bucket[i], now, n);
+			if (took == 0) {
+				if (net_timer_arm(&r->p, &wait_of(c, i)->t,
+						  rly_bucket_ready(&c->bucket[i], now, n)) == 0) {
+					r->c.rate_waits++;
+					return 0;
+				}
+				took = n;   /* out of memory for the timer: unpaced */
+			}
+			n = took;
+		}
 		ssize_t w = send(c->s[i].fd, net_buf_head(b), n, MSG_NOSIGNAL);
+		if (c->paced[i])   /* what was taken and not written goes back */
+			c->bucket[i].tokens += (double)(took - (w > 0 ? (size_t)w : 0));
 		if (w < 0) {
 			if (errno == EINTR)
 				continue;
@@ -394,6 +494,7 @@ static int conn_write(struct rly_relay *r, struct conn *c, int i)
 			return -1;
 		}
 		net_buf_consume(b, (size_t)w);
+		c->wrote[i] += (uint64_t)w;
 		if (i == CLI) {
 			r->c.bytes_s2c += (uint64_t)w;
 			continue;
@@ -406,22 +507,11 @@ static int conn_write(struct rly_relay *r, struct conn *c, int i)
 			conn_kill(r, c, true);
 			return -1;
 		}
-		bool chunk_done = true;
-		if (cfg->chunk.kind != RLY_CHUNK_NONE) {
+		if (cfg->chunk.kind != RLY_CHUNK_NONE)
 			c->chunk_left -= (size_t)w;
-			chunk_done = c->chunk_left == 0;
-		}
 		if (cfg->stall_at && c->sent_up == cfg->stall_at &&
-		    net_timer_arm(&r->p, &c->hold.t, net_now_ns() + cfg->stall_ns) == 0) {
+		    net_timer_arm(&r->p, &c->hold.t, net_now_ns() + cfg->stall_ns) == 0)
 			r->c.stalls++;
-			continue;
-		}
-		if (chunk_done && (cfg->imp.delay_ns || cfg->imp.jitter_ns)) {
-			struct rly_verdict v;
-			rly_decide(&c->dec, &v);
-			if (v.delay_ns && net_timer_arm(&r->p, &c->hold.t, net_now_ns() + v.delay_ns) == 0)
-				r->c.holds++;
-		}
 	}
 	/* Everything the peer sent before its FIN is through: pass the FIN on. */
 	if (c->s[!i].rd_eof && !c->s[i].wr_shut) {
@@ -444,6 +534,16 @@ static int conn_read(struct rly_relay *r, struct conn *c, int i)
 			if (net_buf_append(b, r->buf, (size_t)n) < 0) {
 				conn_kill(r, c, true);
 				return -1;
+			}
+			if (net_buf_pending(b) > r->c.buf_peak)
+				r->c.buf_peak = net_buf_pending(b);
+			if (c->delayed[!i]) {
+				struct rly_verdict v;
+				rly_decide(&c->dec[!i], &v);
+				if (dline_push(&c->dl[!i], (size_t)n, net_now_ns() + v.delay_ns) < 0) {
+					conn_kill(r, c, true);
+					return -1;
+				}
 			}
 			continue;
 		}
@@ -517,8 +617,21 @@ static void conn_open(struct rly_relay *r, int fd)
 	c->connecting = true;
 	c->hold.kind = TM_CONN;
 	c->hold.obj = c;
+	c->wait_cli.kind = TM_CONN_CLI;
+	c->wait_cli.obj = c;
+	for (int i = 0; i < 2; i++) {
+		/* Side UP receives client->server bytes. */
+		c->paced[i] = r->cfg.imp.rate_bps && impaired(r, i == UP ? C2S : S2C);
+		if (c->paced[i])
+			rly_bucket_init(&c->bucket[i], r->cfg.imp.rate_bps, 0, net_now_ns());
+	}
 	rly_chunker_init(&c->ch, &r->cfg.chunk, r->cfg.seed, r->nconn);
-	rly_decider_init(&c->dec, &r->cfg.imp, r->cfg.seed, (1ull << 32) | r->nconn);
+	for (int i = 0; i < 2; i++) {
+		rly_decider_init(&c->dec[i], &r->cfg.imp, r->cfg.seed,
+				 ((uint64_t)(i + 1) << 32) | r->nconn);
+		c->delayed[i] = (r->cfg.imp.delay_ns || r->cfg.imp.jitter_ns) &&
+				impaired(r, i == UP ? C2S : S2C);
+	}
 	r->nconn++;
 	if (net_poller_add(&r->p, fd, EPOLLIN, &c->s[CLI]) < 0)
 		goto fail;
@@ -558,6 +671,24 @@ static void tcp_accept(struct rly_relay *r)
 			return;
 		conn_open(r, fd);
 	}
+}
+
+#define HASH_MASK ((1ull << 53) - 1)
+
+static void tally_dec(struct rly_counters *t, const struct rly_decider *d)
+{
+	t->decisions += d->n;
+	t->decision_hash = (t->decision_hash + rly_hash_digest(d->stream, d->n, d->hash)) & HASH_MASK;
+}
+
+/* A connection's decisions: its hold verdicts and its chunk sizes. */
+static void tally_conn(struct rly_counters *t, const struct conn *c)
+{
+	tally_dec(t, &c->dec[0]);
+	tally_dec(t, &c->dec[1]);
+	t->decisions += c->ch.n;
+	t->decision_hash = (t->decision_hash + rly_hash_digest(c->ch.stream, c->ch.n, c->ch.hash))
+			   & HASH_MASK;
 }
 
 /* ---- the loop ---- */
@@ -602,9 +733,18 @@ const struct net_addr *rly_addr(const struct rly_relay *r)
 	return &r->addr;
 }
 
-const struct rly_counters *rly_counters(const struct rly_relay *r)
+const struct rly_counters *rly_counters(struct rly_relay *r)
 {
-	return &r->c;
+	/* Closed connections are in r->c already; add what is still open. */
+	r->snap = r->c;
+	for (size_t i = 0; i < r->nflows; i++)
+		for (int d = 0; d < 2; d++)
+			tally_dec(&r->snap, &r->flows[i]->dec[d]);
+	for (const struct conn *c = r->conns; c; c = c->next)
+		tally_conn(&r->snap, c);
+	for (const struct conn *c = r->dead; c; c = c->next)
+		tally_conn(&r->snap, c);
+	return &r->snap;
 }
 
 void rly_shutdown(struct rly_relay *r)
@@ -624,7 +764,7 @@ static void timers(struct rly_relay *r, uint64_t now)
 				r->stopping = 1;   /* cannot accept any more */
 		} else {
 			struct conn *c = tm->obj;
-			if (conn_write(r, c, UP) == 0)
+			if (conn_write(r, c, tm->kind == TM_CONN ? UP : CLI) == 0)
 				conn_update(r, c);
 		}
 	}
@@ -635,8 +775,11 @@ static void reap(struct rly_relay *r)
 	while (r->dead) {
 		struct conn *c = r->dead;
 		r->dead = c->next;
+		tally_conn(&r->c, c);
 		net_buf_free(&c->out[0]);
 		net_buf_free(&c->out[1]);
+		free(c->dl[0].v);
+		free(c->dl[1].v);
 		free(c);
 	}
 }
@@ -695,13 +838,16 @@ void rly_counters_json(const struct rly_counters *c, const struct rly_config *cf
 	dgram_json("reply_", &c->s2c, f);
 	fprintf(f, "\"send_errors\":%llu,\"flows\":%llu,\"flows_refused\":%llu,"
 		"\"conns\":%llu,\"upstream_failed\":%llu,\"bytes_c2s\":%llu,"
-		"\"bytes_s2c\":%llu,\"chunks\":%llu,\"holds\":%llu,\"stalls\":%llu,\"resets\":%llu}",
+		"\"bytes_s2c\":%llu,\"chunks\":%llu,\"holds\":%llu,\"stalls\":%llu,\"resets\":%llu,"
+		"\"rate_waits\":%llu,\"buf_peak\":%llu,\"decisions\":%llu,\"decision_hash\":%llu}",
 		(unsigned long long)c->send_errors, (unsigned long long)c->flows,
 		(unsigned long long)c->flows_refused, (unsigned long long)c->conns,
 		(unsigned long long)c->upstream_failed, (unsigned long long)c->bytes_c2s,
 		(unsigned long long)c->bytes_s2c, (unsigned long long)c->chunks,
 		(unsigned long long)c->holds, (unsigned long long)c->stalls,
-		(unsigned long long)c->resets);
+		(unsigned long long)c->resets, (unsigned long long)c->rate_waits,
+		(unsigned long long)c->buf_peak,
+		(unsigned long long)c->decisions, (unsigned long long)c->decision_hash);
 }
 
 void rly_close(struct rly_relay *r)

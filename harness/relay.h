@@ -12,8 +12,10 @@
  *
  * The loop (relay.c) is one net_poller: UDP keeps one upstream socket per
  * client address; TCP pairs each accepted connection with a non-blocking
- * upstream one and forwards both ways with backpressure. Impairment
- * applies client->server, and server->client too with `both`.
+ * upstream one and forwards both ways with backpressure, a delay line
+ * (--delay: bytes leave when they have been held for their delay) and a
+ * token bucket (--rate). Impairment applies client->server, and
+ * server->client too with `both`.
  */
 #ifndef SOCKLAB_HARNESS_RELAY_H
 #define SOCKLAB_HARNESS_RELAY_H
@@ -25,6 +27,11 @@
 
 #include "clients/payload.h"
 #include "net/addr.h"
+
+/* TCP: a direction stops being read while it holds this many bytes
+ * (one read of RLY_READ may go above it). */
+#define RLY_HWM (256u * 1024)
+#define RLY_READ 65536
 
 #define RLY_MAX_CHUNKS 32
 
@@ -42,11 +49,12 @@ struct rly_chunk_spec {
 	size_t lo, hi;           /* random: inclusive */
 };
 
-/* One stream's position in its chunk sequence. */
+/* One stream's position in its chunk sequence; hash as in rly_decider. */
 struct rly_chunker {
 	const struct rly_chunk_spec *spec;
 	size_t idx;
 	struct pl_rng rng;
+	uint64_t stream, n, hash;
 };
 
 struct rly_impair {
@@ -75,10 +83,13 @@ struct rly_verdict {
 	uint64_t delay_ns;
 };
 
-/* The per-direction decision state. */
+/* The per-direction decision state. hash folds in every verdict, so two
+ * runs that made the same decisions have the same hash (see rly_hash_fold). */
 struct rly_decider {
 	const struct rly_impair *imp;
 	struct pl_rng rng;
+	uint64_t stream;             /* as given to rly_decider_init */
+	uint64_t n, hash;            /* verdicts so far, their running hash */
 };
 
 /* A FIFO drained at rate_bps on a virtual clock: busy_until is when the
@@ -87,6 +98,16 @@ struct rly_rate {
 	uint64_t rate_bps;
 	uint64_t queue_bytes;
 	uint64_t busy_until;         /* ns */
+};
+
+/* TCP --rate: a token bucket on the byte stream, filled at rate_bps up to
+ * burst bytes. The relay writes at most what it holds and, when empty,
+ * waits until the next write's bytes are in. */
+struct rly_bucket {
+	uint64_t rate_bps;
+	uint64_t burst;              /* bytes; also the most one write takes */
+	double tokens;               /* bytes */
+	uint64_t last;               /* ns of the last refill */
 };
 
 /* ---- parsers: 0 or -EINVAL with the reason in err ---- */
@@ -112,11 +133,26 @@ void rly_decider_init(struct rly_decider *d, const struct rly_impair *imp,
 		      uint64_t seed, uint64_t stream);
 void rly_decide(struct rly_decider *d, struct rly_verdict *v);
 
+/* The digest of one decision sequence (a decider's or chunker's stream
+ * number, count and hash), 53 bits so that it survives a double in the
+ * store. The relay adds up the digests of all its sequences: the sum does
+ * not depend on the order in which flows were served. 0 for no decisions. */
+uint64_t rly_hash_digest(uint64_t stream, uint64_t n, uint64_t hash);
+
 void rly_rate_init(struct rly_rate *r, uint64_t rate_bps, uint64_t queue_bytes);
 /* Admit len bytes arriving at now: 0 and *depart (when its last bit
  * leaves), or -ENOBUFS when the queue already holds queue_bytes (tail
  * drop). Unlimited rate: depart = now. */
 int rly_rate_admit(struct rly_rate *r, uint64_t now, size_t len, uint64_t *depart);
+
+/* Full bucket at now; burst 0 picks 20 ms worth of rate_bps (1 byte to 64 KiB). */
+void rly_bucket_init(struct rly_bucket *b, uint64_t rate_bps, uint64_t burst, uint64_t now);
+/* Take up to want bytes at now: how many may be written (0: wait). */
+size_t rly_bucket_take(struct rly_bucket *b, uint64_t now, size_t want);
+/* When (absolute ns) min(want, burst / 2) bytes will be in the bucket
+ * (at least 1): the writer wakes then, and a late wakeup still finds room
+ * under the cap for what accrued meanwhile. */
+uint64_t rly_bucket_ready(const struct rly_bucket *b, uint64_t now, size_t want);
 
 void rly_chunker_init(struct rly_chunker *c, const struct rly_chunk_spec *spec,
 		      uint64_t seed, uint64_t stream);
@@ -136,6 +172,10 @@ struct rly_counters {
 	struct rly_dgram_counters c2s, s2c;
 	uint64_t send_errors, flows, flows_refused;
 	uint64_t conns, upstream_failed, bytes_c2s, bytes_s2c, chunks, holds, stalls, resets;
+	uint64_t rate_waits;         /* TCP: writes held back by --rate */
+	uint64_t buf_peak;           /* TCP: most bytes one direction ever held */
+	uint64_t decisions;          /* verdicts and chunk sizes drawn */
+	uint64_t decision_hash;      /* sum of rly_hash_digest over every sequence, mod 2^53 */
 };
 
 struct rly_relay;
@@ -149,8 +189,45 @@ const struct net_addr *rly_addr(const struct rly_relay *r);
 int rly_run(struct rly_relay *r);
 /* Async-signal-safe: ask rly_run to return. */
 void rly_shutdown(struct rly_relay *r);
-const struct rly_counters *rly_counters(const struct rly_relay *r);
+/* Every counter, with the decisions of flows and connections still open. */
+const struct rly_counters *rly_counters(struct rly_relay *r);
 void rly_counters_json(const struct rly_counters *c, const struct rly_config *cfg, FILE *f);
 void rly_close(struct rly_relay *r);
+
+/* ---- in a scenario (relay_case.c): the runner's hook ---- */
+
+struct scn;
+struct scn_case;
+struct child;
+struct db;
+
+/*
+ * Start the case's relay as a child (`socklab relay`, see
+ * scn_case_relay_argv) in front of the server at `to` (NULL: the case's
+ * target.address). The clients then target rly->addr. Returns 0, or
+ * -errno with the reason in err (the child is reaped then).
+ */
+int rly_case_start(struct child *rly, const struct scn *s, const struct scn_case *c,
+		   const char *to, char *err, size_t errlen);
+/* Store every number of the stopped relay's stats line as metric
+ * relay.<key> (relay.dropped, relay.duplicated, ...). 0 or the store's -errno. */
+int rly_case_store(struct db *db, int64_t case_id, const struct child *rly);
+
+/* The relay's line in the run's summary. */
+struct rly_case_sum {
+	bool on;                     /* the case had a relay that reported */
+	bool udp;
+	double dropped, duplicated, reordered, rate_dropped;  /* UDP */
+	double chunks, bytes_c2s, resets;                      /* TCP */
+	double sent, errors;         /* the clients' messages, errors (measured phase) */
+	double lost, dups, late;     /* UDP: the clients' tracker (lost, dups, reordered) */
+	double srv_msgs, srv_bytes;  /* server.requests, server.bytes_in; NAN: unknown */
+};
+/* From the stopped relay, the stopped server (NULL for a target) and the
+ * case's threshold metrics m[SCN_M_COUNT] (NAN: not measured). */
+void rly_case_sum(struct rly_case_sum *o, const struct child *rly, const struct child *srv,
+		  const double *m);
+/* "     relay: ..." (nothing when !o->on). */
+void rly_case_print(FILE *f, const struct rly_case_sum *o);
 
 #endif

@@ -167,6 +167,21 @@ void rly_decider_init(struct rly_decider *d, const struct rly_impair *imp,
 {
 	d->imp = imp;
 	rng_seed(&d->rng, seed, stream);
+	d->stream = stream;
+	d->n = 0;
+	d->hash = 0;
+}
+
+static uint64_t fold(uint64_t h, uint64_t v)
+{
+	return pl_mix64(h ^ pl_mix64(v + 0x632be59bd9b4e019ull));
+}
+
+uint64_t rly_hash_digest(uint64_t stream, uint64_t n, uint64_t hash)
+{
+	if (n == 0)
+		return 0;
+	return fold(fold(hash, stream), n) & ((1ull << 53) - 1);
 }
 
 void rly_decide(struct rly_decider *d, struct rly_verdict *v)
@@ -186,6 +201,9 @@ void rly_decide(struct rly_decider *d, struct rly_verdict *v)
 	if (imp->jitter_ns)
 		delay += (int64_t)llround((2.0 * j - 1.0) * (double)imp->jitter_ns);
 	v->delay_ns = delay > 0 ? (uint64_t)delay : 0;
+	d->hash = fold(d->hash, (uint64_t)v->drop | (uint64_t)v->dup << 1 |
+			(uint64_t)v->reorder << 2 | v->delay_ns << 3);
+	d->n++;
 }
 
 void rly_rate_init(struct rly_rate *r, uint64_t rate_bps, uint64_t queue_bytes)
@@ -212,27 +230,81 @@ int rly_rate_admit(struct rly_rate *r, uint64_t now, size_t len, uint64_t *depar
 	return 0;
 }
 
+void rly_bucket_init(struct rly_bucket *b, uint64_t rate_bps, uint64_t burst, uint64_t now)
+{
+	if (burst == 0) {
+		burst = rate_bps / 8 / 50;
+		if (burst < 1)
+			burst = 1;
+		if (burst > 65536)
+			burst = 65536;
+	}
+	b->rate_bps = rate_bps;
+	b->burst = burst;
+	b->tokens = (double)burst;
+	b->last = now;
+}
+
+static void bucket_refill(struct rly_bucket *b, uint64_t now)
+{
+	if (now > b->last) {
+		b->tokens += (double)(now - b->last) * (double)b->rate_bps / 8e9;
+		if (b->tokens > (double)b->burst)
+			b->tokens = (double)b->burst;
+		b->last = now;
+	}
+}
+
+size_t rly_bucket_take(struct rly_bucket *b, uint64_t now, size_t want)
+{
+	bucket_refill(b, now);
+	double have = floor(b->tokens);
+	size_t n = have < (double)want ? (size_t)have : want;
+	b->tokens -= (double)n;
+	return n;
+}
+
+uint64_t rly_bucket_ready(const struct rly_bucket *b, uint64_t now, size_t want)
+{
+	struct rly_bucket t = *b;
+	bucket_refill(&t, now);
+	/* Half a bucket, not a full one: a wakeup late by less than half the
+	 * burst loses nothing to the cap. */
+	uint64_t half = t.burst / 2 ? t.burst / 2 : 1;
+	double need = (double)(want < half ? want : half) - t.tokens;
+	if (need <= 0)
+		return now;
+	return now + (uint64_t)ceil(need * 8e9 / (double)t.rate_bps);
+}
+
 void rly_chunker_init(struct rly_chunker *c, const struct rly_chunk_spec *spec,
 		      uint64_t seed, uint64_t stream)
 {
 	c->spec = spec;
 	c->idx = 0;
 	rng_seed(&c->rng, seed, stream);
+	c->stream = stream;
+	c->n = 0;
+	c->hash = 0;
 }
 
 size_t rly_chunk_next(struct rly_chunker *c)
 {
 	const struct rly_chunk_spec *s = c->spec;
+	size_t v;
 	switch (s->kind) {
-	case RLY_CHUNK_LIST: {
-		size_t v = s->sizes[c->idx];
+	case RLY_CHUNK_LIST:
+		v = s->sizes[c->idx];
 		c->idx = (c->idx + 1) % s->n;
-		return v;
-	}
+		break;
 	case RLY_CHUNK_RANDOM:
-		return s->lo + (size_t)(pl_rng_next(&c->rng) % (uint64_t)(s->hi - s->lo + 1));
+		v = s->lo + (size_t)(pl_rng_next(&c->rng) % (uint64_t)(s->hi - s->lo + 1));
+		break;
 	case RLY_CHUNK_NONE:
 	default:
 		return 0;
 	}
+	c->hash = fold(c->hash, v);
+	c->n++;
+	return v;
 }

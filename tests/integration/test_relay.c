@@ -8,13 +8,23 @@
  * --framing length` through random re-chunking against the framed handler
  * sees every message intact; --reset-after resets after exactly that many
  * bytes; --stall holds the stream at its byte offset for its time. UDP
- * --rate tail-drops beyond the queue and the counters still add up. The
- * command line refuses bad values and non-loopback addresses
- * with exit 2.
+ * --rate tail-drops beyond the queue and the counters still add up. TCP
+ * --delay: ten requests 5 ms apart each come back 50 ms (+ a little) after
+ * they were sent, a delay line and not a gap between writes; with --both
+ * the reply is delayed too (100 ms round trip). TCP
+ * --rate: 1 MiB through a 4 Mbit/s relay arrives at 4 Mbit/s +-10%, as
+ * measured by the receiver, with the relay holding at most RLY_HWM plus
+ * one read (backpressure, not buffering). The command line refuses bad
+ * values and non-loopback addresses with exit 2.
  */
 #include "testlib/testlib.h"
 
+#include "harness/relay.h"
+
 #include <errno.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -237,10 +247,155 @@ static void test_udp_rate(void **state)
 	tl_stop(&s);
 }
 
+/* Ten 10-byte requests 5 ms apart through the relay to an echo server;
+ * the time from each send to its echo, in ms, into rtt[]. */
+static void delayed_echoes(const struct tl_server *r, double *rtt)
+{
+	int fd = tl_connect(r);
+	double sent[10];
+	char got[100];
+	size_t have = 0;
+	for (int k = 0; k < 10; k++) {
+		char msg[11];
+		snprintf(msg, sizeof(msg), "req %05d", k);
+		sent[k] = tl_ms();
+		assert_int_equal(send(fd, msg, 10, 0), 10);
+		/* Collect what came back meanwhile without waiting. */
+		double until = sent[k] + 5;
+		while (tl_ms() < until) {
+			struct pollfd p = {fd, POLLIN, 0};
+			if (poll(&p, 1, (int)(until - tl_ms()) + 1) == 1) {
+				ssize_t n = recv(fd, got + have, sizeof(got) - have, 0);
+				assert_true(n > 0);
+				for (size_t b = have; b < have + (size_t)n; b++)
+					if ((b + 1) % 10 == 0)
+						rtt[b / 10] = tl_ms() - sent[b / 10];
+				have += (size_t)n;
+			}
+		}
+	}
+	while (have < sizeof(got)) {
+		size_t n = tl_recv_n(fd, got + have, 1);
+		assert_int_equal(n, 1);
+		if ((have + 1) % 10 == 0)
+			rtt[have / 10] = tl_ms() - sent[have / 10];
+		have++;
+	}
+	for (int k = 0; k < 10; k++) {
+		char want[11];
+		snprintf(want, sizeof(want), "req %05d", k);
+		assert_memory_equal(got + 10 * k, want, 10);
+	}
+	close(fd);
+}
+
+static void test_tcp_delay(void **state)
+{
+	(void)state;
+	struct tl_server s, r;
+	double rtt[10];
+	tl_start(&s, "--nodelay", NULL);
+	tl_start_verb(&r, "relay", "--listen", "127.0.0.1:0", "--to", s.addr_str,
+		      "--delay", "50", NULL);
+	delayed_echoes(&r, rtt);
+	for (int k = 0; k < 10; k++)
+		assert_true(rtt[k] >= 49.5 && rtt[k] < 80);
+	print_message("--delay 50: echo after %.1f .. %.1f ms\n", rtt[0], rtt[9]);
+	tl_stop(&r);
+	assert_true(tl_stat(&r, "holds") >= 1);
+	assert_int_equal(tl_stat(&r, "bytes_c2s"), 100);
+
+	tl_start_verb(&r, "relay", "--listen", "127.0.0.1:0", "--to", s.addr_str,
+		      "--delay", "50", "--both", NULL);
+	delayed_echoes(&r, rtt);
+	for (int k = 0; k < 10; k++)
+		assert_true(rtt[k] >= 99.5 && rtt[k] < 140);
+	tl_stop(&r);
+	tl_stop(&s);
+}
+
+#define RATE_BYTES (1u << 20)
+
+/* The receiver is this test: a listener the relay forwards to; a child
+ * process writes RATE_BYTES through the relay as fast as it can. */
+static void test_tcp_rate(void **state)
+{
+	(void)state;
+	struct tl_server r;
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t al = sizeof(a);
+	char to[64];
+	int lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(lfd >= 0);
+	assert_int_equal(bind(lfd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(listen(lfd, 4), 0);
+	assert_int_equal(getsockname(lfd, (struct sockaddr *)&a, &al), 0);
+	snprintf(to, sizeof(to), "127.0.0.1:%u", ntohs(a.sin_port));
+	tl_start_verb(&r, "relay", "--listen", "127.0.0.1:0", "--to", to, "--rate", "4M", NULL);
+
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		static uint8_t buf[RATE_BYTES];
+		memset(buf, 'w', sizeof(buf));
+		alarm(20);
+		int fd = tl_connect(&r);
+		struct timeval tv = {20, 0};
+		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+		size_t off = 0;
+		while (off < sizeof(buf)) {
+			ssize_t w = send(fd, buf + off, sizeof(buf) - off, MSG_NOSIGNAL);
+			if (w <= 0)
+				_exit(1);
+			off += (size_t)w;
+		}
+		close(fd);
+		_exit(0);
+	}
+	int fd = accept(lfd, NULL, NULL);
+	assert_true(fd >= 0);
+	struct timeval tv = {15, 0};
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	static uint8_t in[65536];
+	size_t got = 0, first = 0;
+	double t_first = 0, t_last = 0;
+	for (;;) {
+		ssize_t n = recv(fd, in, sizeof(in), 0);
+		assert_true(n >= 0);
+		if (n == 0)
+			break;
+		if (got == 0) {
+			t_first = tl_ms();
+			first = (size_t)n;
+		}
+		got += (size_t)n;
+		t_last = tl_ms();
+	}
+	close(fd);
+	close(lfd);
+	int st;
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	tl_stop(&r);
+	assert_int_equal(got, RATE_BYTES);
+	/* The rate of what came after the first read (which holds the
+	 * bucket's initial 20 ms burst, and more if this reader was late). */
+	double mbps = (double)(got - first) * 8 / ((t_last - t_first) / 1e3) / 1e6;
+	print_message("tcp --rate 4M: %zu bytes in %.0f ms = %.3f Mbit/s at the receiver, "
+		      "relay buf_peak %lld, rate_waits %lld\n", got, t_last - t_first, mbps,
+		      tl_stat(&r, "buf_peak"), tl_stat(&r, "rate_waits"));
+	assert_true(mbps > 3.6 && mbps < 4.4);
+	assert_int_equal(tl_stat(&r, "bytes_c2s"), RATE_BYTES);
+	assert_true(tl_stat(&r, "rate_waits") > 0);
+	/* Backpressure: the relay never held more than its high-water mark
+	 * and one read, although the writer was 1 MiB ahead. */
+	assert_true(tl_stat(&r, "buf_peak") <= RLY_HWM + RLY_READ);
+}
+
 static void test_cli_errors(void **state)
 {
 	(void)state;
-	char out[1024];
+	char out[4096];
 	const char *bad[][10] = {
 		{"--listen", "127.0.0.1:0", "--to", "192.0.2.1:80", NULL},
 		{"--listen", "0.0.0.0:0", "--to", "127.0.0.1:9", NULL},
@@ -278,6 +433,8 @@ int main(void)
 		cmocka_unit_test_teardown(test_tcp_reset_after, tl_cleanup),
 		cmocka_unit_test_teardown(test_tcp_stall, tl_cleanup),
 		cmocka_unit_test_teardown(test_udp_rate, tl_cleanup),
+		cmocka_unit_test_teardown(test_tcp_rate, tl_cleanup),
+		cmocka_unit_test_teardown(test_tcp_delay, tl_cleanup),
 		cmocka_unit_test_teardown(test_cli_errors, tl_cleanup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -5,8 +5,14 @@
  * configured probability (±0.5 points); jitter stays within its bounds;
  * chunk lists cycle and random ranges stay inside A..B and cover them; the
  * rate queue delivers the configured rate (±2%) on simulated time and
- * tail-drops beyond its bound; the flag parsers (probability, delay,
- * rate, chunks, stall) accept and reject.
+ * tail-drops beyond its bound; the TCP token bucket meters 1 MB at its
+ * rate (±1%) on simulated time and never lends more than its burst; the
+ * decision digest is equal for equal sequences and differs for another
+ * seed, another count or another stream; the flag parsers (probability,
+ * delay, rate, chunks, stall) accept and reject; a scenario's `relay:`
+ * section becomes the relay's command line (given keys, the seed, the
+ * server's address, a loopback listen address of its family) and its
+ * lists are matrix dimensions.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,9 +22,11 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "harness/relay.h"
+#include "harness/scenario.h"
 
 #define N 100000
 
@@ -197,6 +205,152 @@ static void test_rate_queue(void **state)
 	assert_int_equal(rly_rate_admit(&r, 0, 10, &depart), -ENOBUFS);
 }
 
+/* A writer that always has 64 KiB to send, woken when the bucket says. */
+static void test_bucket(void **state)
+{
+	(void)state;
+	struct rly_bucket b;
+	uint64_t now = 1000000000ull, t0 = now;
+	size_t total = 0, taken_max = 0;
+	rly_bucket_init(&b, 8000000, 0, now);          /* 1 MB/s, 20 ms = 20 kB burst */
+	assert_int_equal(b.burst, 20000);
+	while (total < 1000000) {
+		size_t n = rly_bucket_take(&b, now, 65536);
+		if (n > taken_max)
+			taken_max = n;
+		total += n;
+		if (n == 0) {
+			uint64_t when = rly_bucket_ready(&b, now, 65536);
+			assert_true(when > now);
+			now = when + 137;                       /* a late wakeup */
+		}
+	}
+	assert_int_equal(taken_max, 20000);
+	/* 1 MB minus the initial burst took (1e6 - 2e4) / 1e6 s. */
+	double s = (double)(now - t0) / 1e9;
+	assert_true(fabs(s - 0.98) / 0.98 < 0.01);
+
+	/* Tiny rates: at least one byte per write, never a zero burst. */
+	rly_bucket_init(&b, 8, 0, 0);
+	assert_int_equal(b.burst, 1);
+	assert_int_equal(rly_bucket_take(&b, 0, 10), 1);
+	assert_int_equal(rly_bucket_take(&b, 0, 10), 0);
+	assert_int_equal(rly_bucket_ready(&b, 0, 10), 1000000000ull);
+	/* Idle time does not pile up more than the burst. */
+	rly_bucket_init(&b, 8000000, 1000, 0);
+	assert_int_equal(rly_bucket_take(&b, 10000000000ull, 5000), 1000);
+}
+
+static void test_digest(void **state)
+{
+	(void)state;
+	struct rly_impair i = imp(0.1, 0.05, 0.05);
+	struct rly_decider a, b, c;
+	struct rly_verdict v;
+	rly_decider_init(&a, &i, 42, 0);
+	rly_decider_init(&b, &i, 42, 0);
+	rly_decider_init(&c, &i, 43, 0);
+	for (int k = 0; k < 1000; k++) {
+		rly_decide(&a, &v);
+		rly_decide(&b, &v);
+		rly_decide(&c, &v);
+	}
+	uint64_t da = rly_hash_digest(a.stream, a.n, a.hash);
+	assert_int_equal(a.n, 1000);
+	assert_int_equal(da, rly_hash_digest(b.stream, b.n, b.hash));
+	assert_int_not_equal(da, rly_hash_digest(c.stream, c.n, c.hash));
+	assert_int_not_equal(da, rly_hash_digest(a.stream + 1, a.n, a.hash));
+	assert_true(da < (1ull << 53));
+	assert_int_equal(rly_hash_digest(7, 0, 0), 0);
+	rly_decide(&a, &v);
+	assert_int_not_equal(da, rly_hash_digest(a.stream, a.n, a.hash));
+
+	struct rly_chunk_spec spec;
+	char err[128];
+	struct rly_chunker x, y;
+	assert_int_equal(rly_chunk_parse(&spec, "random:1-16", err, sizeof(err)), 0);
+	rly_chunker_init(&x, &spec, 5, 3);
+	rly_chunker_init(&y, &spec, 6, 3);
+	for (int k = 0; k < 100; k++) {
+		rly_chunk_next(&x);
+		rly_chunk_next(&y);
+	}
+	assert_int_equal(x.n, 100);
+	assert_int_not_equal(rly_hash_digest(x.stream, x.n, x.hash),
+			     rly_hash_digest(y.stream, y.n, y.hash));
+}
+
+static char *joined(char **argv)
+{
+	static char buf[1024];
+	size_t n = 0;
+	buf[0] = '\0';
+	for (; *argv; argv++)
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s%s", n ? " " : "", *argv);
+	return buf;
+}
+
+static void test_scenario_argv(void **state)
+{
+	(void)state;
+	static const char text[] =
+		"server: {proto: udp}\n"
+		"relay:\n"
+		"  loss: 5%\n"
+		"  delay: 2+-1\n"
+		"  queue: 16k\n"
+		"  seed: [3, 4]\n"
+		"clients: {rate: 100, requests: 10}\n";
+	struct scn *s;
+	struct scn_error err;
+	char **argv;
+	assert_int_equal(scn_load_string("t.yaml", text, sizeof(text) - 1, &s, &err), 0);
+	assert_true(s->has_relay);
+	assert_int_equal(s->ncases, 2);
+	assert_int_equal(s->nvary, 1);
+	assert_string_equal(s->vary[0], "relay.seed");
+	assert_int_equal(scn_case_relay_argv(s, &s->cases[1], "socklab", "127.0.0.1:9000", &argv), 0);
+	assert_string_equal(joined(argv), "socklab relay --proto udp --listen 127.0.0.1:0 --to "
+			    "127.0.0.1:9000 --loss 5% --delay 2+-1 --queue 16k --seed 4");
+	scn_argv_free(argv);
+	assert_int_equal(scn_case_relay_argv(s, &s->cases[0], NULL, "[::1]:9000", &argv), 0);
+	assert_string_equal(joined(argv), "relay --proto udp --listen [::1]:0 --to [::1]:9000 "
+			    "--loss 5% --delay 2+-1 --queue 16k --seed 3");
+	scn_argv_free(argv);
+	char *label = scn_case_label(s, &s->cases[0]);
+	assert_string_equal(label, "seed=3");
+	free(label);
+	scn_free(s);
+
+	/* A target scenario: the relay points at target.address; the default
+	 * seed is passed. No relay section: no relay argv. */
+	static const char t2[] = "target: {address: '127.0.0.1:7', proto: tcp}\n"
+				 "relay: {chunk: '1,3,7', both: true}\n";
+	assert_int_equal(scn_load_string("t.yaml", t2, sizeof(t2) - 1, &s, &err), 0);
+	assert_int_equal(scn_case_relay_argv(s, &s->cases[0], NULL, NULL, &argv), 0);
+	assert_string_equal(joined(argv), "relay --proto tcp --listen 127.0.0.1:0 --to "
+			    "127.0.0.1:7 --chunk 1,3,7 --both --seed 1");
+	scn_argv_free(argv);
+	scn_free(s);
+	static const char t3[] = "server: {proto: tcp}\n";
+	assert_int_equal(scn_load_string("t.yaml", t3, sizeof(t3) - 1, &s, &err), 0);
+	assert_false(s->has_relay);
+	assert_int_equal(scn_case_relay_argv(s, &s->cases[0], NULL, "127.0.0.1:1", &argv), -EINVAL);
+	assert_null(scn_case_get(&s->cases[0], "relay.seed"));
+	scn_free(s);
+
+	/* Errors name the position. */
+	static const char t4[] = "server: {proto: tcp}\nrelay:\n  reorder: 2%\n";
+	assert_int_equal(scn_load_string("t.yaml", t4, sizeof(t4) - 1, &s, &err), -EINVAL);
+	assert_string_equal(err.text, "t.yaml:3:12: relay.reorder: applies to udp only, and this "
+			    "case's proto is tcp");
+	static const char t5[] = "server: {proto: udp}\nrelay:\n  dup: [1%, 2x]\n";
+	assert_int_equal(scn_load_string("t.yaml", t5, sizeof(t5) - 1, &s, &err), -EINVAL);
+	assert_int_equal(err.line, 3);
+	assert_int_equal(err.col, 13);
+	assert_non_null(strstr(err.text, "relay.dup: '2x' is not a probability"));
+}
+
 static void test_parsers(void **state)
 {
 	(void)state;
@@ -251,6 +405,9 @@ int main(void)
 		cmocka_unit_test(test_rates),
 		cmocka_unit_test(test_chunks),
 		cmocka_unit_test(test_rate_queue),
+		cmocka_unit_test(test_bucket),
+		cmocka_unit_test(test_digest),
+		cmocka_unit_test(test_scenario_argv),
 		cmocka_unit_test(test_parsers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
