@@ -48,6 +48,7 @@ int cmd_analyze(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_relay(int argc, char **argv);
+int cmd_demo(int argc, char **argv);
 
 /*
  * Parse `socklab load` flags (argv[0] is the verb) into cfg, exactly as the

@@ -15,6 +15,7 @@ static const struct cli_verb verbs[] = {
 	{"relay", "relay to a server on loopback with seeded loss, delay, re-chunking", cmd_relay},
 	{"analyze", "per-conversation statistics of a pcap file (tshark-exact counts)", cmd_analyze},
 	{"report", "print one stored run's case table (text, md, csv, json)", cmd_report},
+	{"demo", "classroom walk-throughs: sticky, udp, concurrency (measured live)", cmd_demo},
 };
 
 static void usage(FILE *f)
