@@ -224,6 +224,7 @@ static void accept_some(struct loop *l)
 		int rc = net_poller_add(&l->p, fd, k->events, k);
 		if (rc < 0) {
 			srv_count_err(l->srv, rc);
+			srv_al_end(&k->al);   /* the log's accept gets its close */
 			srv_release(l->srv, fd);
 			free(k);
 			continue;
@@ -329,26 +330,32 @@ static int epoll_serve(struct srv *s)
 
 	if (!loops)
 		return -ENOMEM;
-	for (; started < n; started++) {
-		struct loop *l = &loops[started];
+	/* Every loop's descriptors exist before the first loop accepts: a
+	 * running loop can take the last descriptor (clients are connecting
+	 * already), and a later epoll_create would then fail with EMFILE. */
+	unsigned ready = 0;
+	for (; ready < n; ready++) {
+		struct loop *l = &loops[ready];
 		l->srv = s;
-		l->lfd = srv_socket(s, started % srv_nsockets(s));
+		l->lfd = srv_socket(s, ready % srv_nsockets(s));
 		l->rbuf = malloc(srv_recv_size(s, READ_CHUNK));
 		rc = l->rbuf ? net_poller_init(&l->p) : -ENOMEM;
-		if (rc == 0) {
-			int e = pthread_create(&t[started], NULL, loop_main, l);
-			rc = -e;
-			if (e)
-				net_poller_close(&l->p);
-		}
 		if (rc < 0) {
 			free(l->rbuf);
+			break;
+		}
+	}
+	for (; rc == 0 && started < n; started++) {
+		int e = pthread_create(&t[started], NULL, loop_main, &loops[started]);
+		if (e) {
+			rc = -e;
 			srv_shutdown(s);
 			break;
 		}
 	}
-	for (unsigned i = 0; i < started; i++) {
+	for (unsigned i = 0; i < started; i++)
 		pthread_join(t[i], NULL);
+	for (unsigned i = 0; i < ready; i++) {
 		net_poller_close(&loops[i].p);
 		free(loops[i].rbuf);
 	}
