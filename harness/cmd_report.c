@@ -4,8 +4,9 @@
  * run (or the runs to compare) of the store read-only (reports/model.c)
  * and print its case table (or the comparison, reports/compare.c) in the
  * chosen format (reports/render_*.c). The report is made in memory first, so a
- * failure writes nothing and -o never leaves a partial file. Any error is
- * one line on stderr and exit 2.
+ * failure writes nothing, and -o writes a temporary file renamed over the
+ * target when complete, so it never leaves a partial file. Any error is one
+ * line on stderr and exit 2.
  */
 #include "harness/cli.h"
 #include "harness/store.h"
@@ -16,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define VERB "report"
@@ -46,7 +48,8 @@ static void help(FILE *f)
 		"  -o, --output FILE  write the report to FILE instead of stdout\n"
 		"  -h, --help      this text\n"
 		"\n"
-		"Exit status: 0 ok, 2 bad flags, no such file, run or format.\n",
+		"Exit status: 0 ok; 2 bad flags, no such file, run or format, or the report\n"
+		"could not be written (-o then leaves FILE as it was).\n",
 		DB_DEFAULT_PATH);
 }
 
@@ -97,20 +100,74 @@ static int split_ids(char *list, char **ids, int cap)
 	return n;
 }
 
-/* Write n bytes of p to path (or stdout when path is NULL); 0 or -errno. */
-static int emit(const char *path, const char *p, size_t n)
+/* Write n bytes of p to f and close it (unless stdout); 0 or -errno. */
+static int put(FILE *f, const char *p, size_t n)
 {
-	FILE *f = path ? fopen(path, "w") : stdout;
-	if (!f)
-		return -errno;
 	int rc = fwrite(p, 1, n, f) == n ? 0 : -EIO;
-	if (path) {
-		if (fclose(f) != 0 && rc == 0)
+	if (f == stdout) {
+		if (fflush(f) != 0 && rc == 0)
 			rc = -errno;
-	} else if (fflush(f) != 0 && rc == 0) {
+	} else if (fclose(f) != 0 && rc == 0) {
 		rc = -errno;
 	}
 	return rc;
+}
+
+/*
+ * Write n bytes of p to path, or stdout when path is NULL. A regular file
+ * (or a new one) is written beside itself under a temporary name and
+ * renamed over the old one only when complete, so that a failure (a full
+ * disk) leaves the old file or none, never a partial report. Anything else
+ * (a FIFO, /dev/stdout, a symlink), or a directory we may not create in,
+ * is written in place. 0 or -errno.
+ */
+static int emit(const char *path, const char *p, size_t n)
+{
+	struct stat sb;
+	if (!path)
+		return put(stdout, p, n);
+	bool exists = lstat(path, &sb) == 0;
+	if (exists && S_ISREG(sb.st_mode) && access(path, W_OK) != 0)
+		return -errno;          /* a file we may not write is not replaced either */
+	size_t len = strlen(path) + sizeof(".tmp-XXXXXX");
+	char *tmp = exists && !S_ISREG(sb.st_mode) ? NULL : malloc(len);
+	int fd = -1;
+	if (tmp) {
+		snprintf(tmp, len, "%s.tmp-XXXXXX", path);
+		if ((fd = mkstemp(tmp)) < 0) {
+			free(tmp);
+			tmp = NULL;
+		}
+	}
+	if (!tmp) {
+		FILE *f = fopen(path, "w");
+		return f ? put(f, p, n) : -errno;
+	}
+	/* mkstemp makes the file 0600: give it the old file's mode, or the umask's. */
+	mode_t um = umask(0);
+	umask(um);
+	int rc = fchmod(fd, exists ? sb.st_mode & 07777 : 0666 & ~um) == 0 ? 0 : -errno;
+	FILE *f = rc == 0 ? fdopen(fd, "w") : NULL;
+	if (rc == 0 && !f)
+		rc = -errno;
+	if (!f)
+		close(fd);
+	else
+		rc = put(f, p, n);
+	if (rc == 0 && rename(tmp, path) != 0)
+		rc = -errno;
+	if (rc != 0)
+		unlink(tmp);
+	free(tmp);
+	return rc;
+}
+
+/* -o names the store itself (a typo that would replace the data with the report). */
+static bool same_file(const char *a, const char *b)
+{
+	struct stat sa, sb;
+	return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+	       sa.st_ino == sb.st_ino;
 }
 
 int cmd_report(int argc, char **argv)
@@ -162,6 +219,11 @@ int cmd_report(int argc, char **argv)
 		return CLI_USAGE;
 	}
 
+	if (out && same_file(out, db)) {
+		fprintf(stderr, "socklab report: -o %s is the store itself: refusing to overwrite it\n",
+			out);
+		return CLI_USAGE;
+	}
 	if (compare && run_set) {
 		fprintf(stderr, "socklab report: --run and --compare exclude each other\n");
 		return CLI_USAGE;

@@ -78,17 +78,31 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+double rpt_disjoint_chance(size_t na, size_t nb)
+{
+	double c = 1;           /* C(na + nb, nb), built up term by term */
+	for (size_t i = 1; i <= nb; i++)
+		c = c * (double)(na + i) / (double)i;
+	return 2 / c;
+}
+
 enum rpt_sig rpt_compare_sig(const struct rpt_stat *a, const struct rpt_stat *b)
 {
 	if (a->n < 2 || b->n < 2)
 		return RPT_SIG_UNKNOWN;
-	return a->max < b->min || b->max < a->min ? RPT_SIG_YES : RPT_SIG_NOISE;
+	if (!(a->max < b->min || b->max < a->min))
+		return RPT_SIG_NOISE;
+	/* Disjoint: a verdict only when chance alone rarely does that. */
+	return rpt_disjoint_chance(a->n, b->n) <= RPT_SIG_CHANCE * (1 + 1e-9) ? RPT_SIG_YES :
+									       RPT_SIG_UNKNOWN;
 }
 
 void rpt_compare_free(struct rpt_compare *c)
 {
-	for (size_t i = 0; i < c->ncases; i++)
+	for (size_t i = 0; i < c->ncases; i++) {
 		free(c->cases[i].stats);
+		free(c->cases[i].present);
+	}
 	free(c->cases);
 	free(c->keys);
 	free((void *)c->metrics);
@@ -197,7 +211,7 @@ int rpt_compare_build(struct rpt_run *const *runs, size_t n, struct rpt_compare 
 	}
 	size_t maxkeys = 1;
 	for (size_t k = 0; k < n; k++) {
-		maxkeys += runs[k]->nvarying;
+		maxkeys += runs[k]->nvarying + runs[k]->nparam_keys;
 		if (runs[k]->ncases > maxcases)
 			maxcases = runs[k]->ncases;
 	}
@@ -223,6 +237,25 @@ int rpt_compare_build(struct rpt_run *const *runs, size_t n, struct rpt_compare 
 	rc = add_cases(c, &sigs, runs[0], t.row_case);
 	for (size_t k = 1; rc == 0 && k < n; k++)
 		rc = add_cases(c, &sigs, runs[k], NULL);
+	/*
+	 * A key the runs do not vary can still tell their cases apart (run 4
+	 * used duration: 500ms, run 1 700ms): show it, or two rows would look
+	 * the same with no reason given.
+	 */
+	for (size_t k = 0; rc == 0 && k < n; k++)
+		for (size_t p = 0; p < runs[k]->nparam_keys; p++) {
+			const char *key = runs[k]->param_keys[p];
+			bool have = strcmp(key, "repeat") == 0, differ = false;
+			for (size_t i = 0; i < c->nkeys && !have; i++)
+				have = strcmp(c->keys[i], key) == 0;
+			const char *v0 = c->ncases ? rpt_param(c->cases[0].rep, key) : NULL;
+			for (size_t i = 1; i < c->ncases && !have && !differ; i++) {
+				const char *v = rpt_param(c->cases[i].rep, key);
+				differ = strcmp(v ? v : "", v0 ? v0 : "") != 0;
+			}
+			if (!have && differ)
+				c->keys[c->nkeys++] = key;
+		}
 	if (rc == 0 && !(rsigs = calloc(n, sizeof(*rsigs))))
 		rc = -ENOMEM;
 	for (size_t k = 0; rc == 0 && k < n; k++)
@@ -230,10 +263,14 @@ int rpt_compare_build(struct rpt_run *const *runs, size_t n, struct rpt_compare 
 			rc = -ENOMEM;
 	for (size_t i = 0; rc == 0 && i < c->ncases; i++) {
 		if (!(c->cases[i].stats = calloc(n * (c->nmetrics ? c->nmetrics : 1),
-						 sizeof(struct rpt_stat)))) {
+						 sizeof(struct rpt_stat))) ||
+		    !(c->cases[i].present = calloc(n, sizeof(bool)))) {
 			rc = -ENOMEM;
 			break;
 		}
+		for (size_t k = 0; k < n; k++)
+			for (size_t j = 0; j < runs[k]->ncases && !c->cases[i].present[k]; j++)
+				c->cases[i].present[k] = strcmp(rsigs[k][j], sigs[i]) == 0;
 		for (size_t k = 0; k < n; k++)
 			for (size_t m = 0; m < c->nmetrics; m++)
 				fill_stat(runs[k], rsigs[k], sigs[i], &ms[m],
@@ -251,6 +288,23 @@ out:
 	if (rc != 0)
 		rpt_compare_free(c);
 	return rc;
+}
+
+size_t rpt_compare_matched(const struct rpt_compare *c, size_t k)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < c->ncases; i++)
+		n += c->cases[i].present[0] && c->cases[i].present[k];
+	return n;
+}
+
+void rpt_compare_notes(const struct rpt_compare *c, FILE *f)
+{
+	for (size_t k = 1; k < c->nruns; k++)
+		if (rpt_compare_matched(c, k) == 0)
+			fprintf(f, "run %lld shares no case with the baseline run %lld: cases line up only"
+				" when all their parameters (repeat aside) are equal.\n",
+				(long long)c->runs[k]->id, (long long)c->runs[0]->id);
 }
 
 static const char *sig_mark(enum rpt_sig s)
@@ -276,7 +330,8 @@ int rpt_compare_table(const struct rpt_compare *c, struct rpt_table *t)
 	t->best = calloc(ncols * (nrows ? nrows : 1), sizeof(*t->best));
 	t->row_case = calloc(nrows ? nrows : 1, sizeof(*t->row_case));
 	t->group_start = calloc(nrows ? nrows : 1, sizeof(*t->group_start));
-	if (!t->cols || !t->cells || !t->best || !t->row_case || !t->group_start) {
+	t->worse = calloc(ncols * (nrows ? nrows : 1), sizeof(*t->worse));
+	if (!t->cols || !t->cells || !t->best || !t->row_case || !t->group_start || !t->worse) {
 		rpt_table_free(t);
 		return -ENOMEM;
 	}
@@ -287,16 +342,16 @@ int rpt_compare_table(const struct rpt_compare *c, struct rpt_table *t)
 	size_t col = 0;
 	for (size_t k = 0; k < c->nkeys; k++) {
 		const char *dot = strrchr(c->keys[k], '.');
-		t->cols[col++] = (struct rpt_col){strdup(dot ? dot + 1 : c->keys[k]), RPT_PARAM};
+		t->cols[col++] = (struct rpt_col){.label = strdup(dot ? dot + 1 : c->keys[k]), .better = RPT_PARAM};
 	}
-	t->cols[col++] = (struct rpt_col){strdup("metric"), RPT_PARAM};
+	t->cols[col++] = (struct rpt_col){.label = strdup("metric"), .better = RPT_PARAM};
 	for (size_t k = 0; k < c->nruns; k++) {
 		snprintf(buf, sizeof(buf), "run %lld", (long long)c->runs[k]->id);
-		t->cols[col++] = (struct rpt_col){strdup(buf), RPT_NUMBER};
+		t->cols[col++] = (struct rpt_col){.label = strdup(buf), .better = RPT_NUMBER};
 		if (k == 0)
 			continue;
-		t->cols[col++] = (struct rpt_col){strdup("diff"), RPT_NUMBER};
-		t->cols[col++] = (struct rpt_col){strdup("diff%"), RPT_NUMBER};
+		t->cols[col++] = (struct rpt_col){.label = strdup("diff"), .better = RPT_NUMBER};
+		t->cols[col++] = (struct rpt_col){.label = strdup("diff%"), .better = RPT_NUMBER};
 	}
 	for (size_t i = 0; i < ncols; i++)
 		if (!t->cols[i].label)
@@ -320,14 +375,14 @@ int rpt_compare_table(const struct rpt_compare *c, struct rpt_table *t)
 			for (size_t k = 0; rc == 0 && k < c->nruns; k++) {
 				const struct rpt_stat *st = &cc->stats[k * c->nmetrics + m];
 				if (st->n)
-					snprintf(buf, sizeof(buf), "%.*f", d, st->median);
+					rpt_fmt(buf, sizeof(buf), st->median, d, false);
 				else
 					snprintf(buf, sizeof(buf), "-");
 				rc = set_cell(t, row, col++, buf);
 				if (k == 0 || rc)
 					continue;
 				if (st->n && base->n)
-					snprintf(buf, sizeof(buf), "%+.*f", d, st->median - base->median);
+					rpt_fmt(buf, sizeof(buf), st->median - base->median, d, true);
 				else
 					snprintf(buf, sizeof(buf), "-");
 				rc = set_cell(t, row, col++, buf);
@@ -343,7 +398,13 @@ int rpt_compare_table(const struct rpt_compare *c, struct rpt_table *t)
 						 sig_mark(s));
 				if (rc == 0)
 					rc = set_cell(t, row, col, buf);
-				t->best[row * t->ncols + col] = s == RPT_SIG_YES && st->n && base->n;
+				/* Highlighted by direction: better (best) or worse; a count with no better side is neither. */
+				bool sig = s == RPT_SIG_YES && st->n && base->n;
+				bool up = st->median > base->median;
+				if (sig && mt->better == RPT_HIGHER)
+					t->best[row * t->ncols + col] = up, t->worse[row * t->ncols + col] = !up;
+				else if (sig && mt->better == RPT_LOWER)
+					t->best[row * t->ncols + col] = !up, t->worse[row * t->ncols + col] = up;
 				col++;
 			}
 		}
@@ -362,7 +423,7 @@ static void compare_title(const struct rpt_compare *c, FILE *f, bool md)
 		if (md)
 			rpt_md_cell(f, r->name ? r->name : "?");
 		else
-			fputs(r->name ? r->name : "?", f);
+			rpt_text_cell(f, r->name ? r->name : "?");
 		fprintf(f, " (%s)", r->started ? r->started : "-");
 	}
 	fprintf(f, "; baseline run %lld\n\n", (long long)c->runs[0]->id);
@@ -372,7 +433,8 @@ static const char legend[] =
 	"values are medians over a case's repeats; diff and diff% against the baseline.\n"
 	"! significant: the runs' ranges (min..max over repeats) do not overlap;"
 	" ~ within the runs' noise;\n"
-	"? no noise estimate (a run has fewer than 2 repeats of the case). See docs/reports.md.\n";
+	"? no verdict: a run has fewer than 2 repeats of the case, or too few for apart ranges to\n"
+	"  mean much (2 and 2 repeats: 1 time in 3 by chance; 3 and 3: 1 in 10). See docs/reports.md.\n";
 
 int rpt_render_compare_text(const struct rpt_compare *c, FILE *f, bool colour)
 {
@@ -385,8 +447,10 @@ int rpt_render_compare_text(const struct rpt_compare *c, FILE *f, bool colour)
 		fputs("(no cases)\n", f);
 	else if ((rc = rpt_table_text(&t, f, colour)) >= 0)
 		rc = 0;
-	if (rc == 0)
+	if (rc == 0) {
 		fprintf(f, "\n%s", legend);
+		rpt_compare_notes(c, f);
+	}
 	rpt_table_free(&t);
 	return rc == 0 && ferror(f) ? -EIO : rc;
 }
@@ -402,27 +466,12 @@ int rpt_render_compare_md(const struct rpt_compare *c, FILE *f)
 		fputs("(no cases)\n", f);
 	else
 		rc = rpt_table_md(&t, f);
-	if (rc == 0)
+	if (rc == 0) {
 		fprintf(f, "\n%s", legend);
+		rpt_compare_notes(c, f);
+	}
 	rpt_table_free(&t);
 	return rc == 0 && ferror(f) ? -EIO : rc;
-}
-
-static void csv_field(FILE *f, const char *s)
-{
-	if (!s)
-		return;
-	if (!strpbrk(s, ",\"\r\n")) {
-		fputs(s, f);
-		return;
-	}
-	fputc('"', f);
-	for (; *s; s++) {
-		if (*s == '"')
-			fputc('"', f);
-		fputc(*s, f);
-	}
-	fputc('"', f);
 }
 
 static void num(FILE *f, double v)
@@ -445,7 +494,7 @@ static const char *sig_name(enum rpt_sig s)
 int rpt_render_compare_csv(const struct rpt_compare *c, FILE *f)
 {
 	for (size_t k = 0; k < c->nkeys; k++) {
-		csv_field(f, c->keys[k]);
+		rpt_csv_field(f, c->keys[k]);
 		fputc(',', f);
 	}
 	fputs("metric", f);
@@ -460,10 +509,10 @@ int rpt_render_compare_csv(const struct rpt_compare *c, FILE *f)
 		for (size_t m = 0; m < c->nmetrics; m++) {
 			const struct rpt_stat *base = &c->cases[i].stats[m];
 			for (size_t k = 0; k < c->nkeys; k++) {
-				csv_field(f, rpt_param(c->cases[i].rep, c->keys[k]));
+				rpt_csv_field(f, rpt_param(c->cases[i].rep, c->keys[k]));
 				fputc(',', f);
 			}
-			csv_field(f, c->metrics[m].label);
+			rpt_csv_field(f, c->metrics[m].label);
 			for (size_t k = 0; k < c->nruns; k++) {
 				const struct rpt_stat *st = &c->cases[i].stats[k * c->nmetrics + m];
 				fputc(',', f);

@@ -11,6 +11,7 @@
 #include "reports/report.h"
 #include "harness/store.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
@@ -433,7 +434,7 @@ static int pick_run(sqlite3 *sql, const char *path, const char *run, int64_t *id
 		char *end;
 		errno = 0;
 		long long v = strtoll(run, &end, 10);
-		if (errno || end == run || *end || v < 1) {
+		if (errno || end == run || *end || v < 1 || !isdigit((unsigned char)run[0])) {
 			snprintf(err, errlen, "--run: '%s' is not a run id or 'last'", run);
 			return -EINVAL;
 		}
@@ -472,8 +473,13 @@ static int check_schema(sqlite3 *sql, const char *path, char *err, size_t errlen
 		return -EIO;
 	}
 	int64_t v = 0;
-	if (sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int64(st, 0);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		/* e.g. a writer holding a lock past the busy timeout: say so, not "not a store". */
+		snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(sql));
+		sqlite3_finalize(st);
+		return -EIO;
+	}
+	v = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
 	if (v < 1) {
 		snprintf(err, errlen, "%s: not a socklab store", path);

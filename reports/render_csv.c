@@ -11,7 +11,7 @@
 #include <errno.h>
 #include <string.h>
 
-static void csv_field(FILE *f, const char *s)
+void rpt_csv_field(FILE *f, const char *s)
 {
 	if (!s)
 		return;
@@ -33,22 +33,22 @@ int rpt_render_csv(const struct rpt_run *r, FILE *f)
 	fputs("case,status,error", f);
 	for (size_t k = 0; k < r->nparam_keys; k++) {
 		fputc(',', f);
-		csv_field(f, r->param_keys[k]);
+		rpt_csv_field(f, r->param_keys[k]);
 	}
 	for (size_t m = 0; m < r->nmetric_names; m++) {
 		fputc(',', f);
-		csv_field(f, r->metric_names[m]);
+		rpt_csv_field(f, r->metric_names[m]);
 	}
 	fputs("\r\n", f);
 	for (size_t i = 0; i < r->ncases; i++) {
 		const struct rpt_case *c = &r->cases[i];
 		fprintf(f, "%lld,", (long long)c->index);
-		csv_field(f, c->status);
+		rpt_csv_field(f, c->status);
 		fputc(',', f);
-		csv_field(f, c->error);
+		rpt_csv_field(f, c->error);
 		for (size_t k = 0; k < r->nparam_keys; k++) {
 			fputc(',', f);
-			csv_field(f, rpt_param(c, r->param_keys[k]));
+			rpt_csv_field(f, rpt_param(c, r->param_keys[k]));
 		}
 		for (size_t m = 0; m < r->nmetric_names; m++) {
 			const double *v = rpt_metric(c, r->metric_names[m]);

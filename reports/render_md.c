@@ -7,15 +7,26 @@
  */
 #include "reports/report.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <string.h>
 
+/*
+ * A cell's text, escaped so that it stays one cell and literal: the pipe,
+ * the backslash and the characters that start emphasis, code, links or
+ * HTML get a backslash (not '~': the compare table's noise mark); '_' too unless between letters or digits (where
+ * GFM never reads it as emphasis, and "throughput_rps" stays readable);
+ * control characters become spaces.
+ */
 void rpt_md_cell(FILE *f, const char *s)
 {
-	for (; *s; s++) {
-		if (*s == '|')
+	const unsigned char *u = (const unsigned char *)s;
+	for (size_t i = 0; u[i]; i++) {
+		unsigned char ch = u[i];
+		bool word_us = ch == '_' && i > 0 && isalnum(u[i - 1]) && isalnum(u[i + 1]);
+		if (strchr("\\|*`<>[]", ch) || (ch == '_' && !word_us))
 			fputc('\\', f);
-		fputc(*s == '\n' || *s == '\r' ? ' ' : *s, f);
+		fputc(ch < 0x20 || ch == 0x7f ? ' ' : ch, f);
 	}
 }
 
@@ -41,7 +52,8 @@ int rpt_table_md(const struct rpt_table *t, FILE *f)
 		}
 		fputc('|', f);
 		for (size_t c = 0; c < t->ncols; c++) {
-			bool best = t->best[i * t->ncols + c];
+			/* Bold: the best value, or (--compare) a significant change either way. */
+			bool best = t->best[i * t->ncols + c] || (t->worse && t->worse[i * t->ncols + c]);
 			fprintf(f, " %s", best ? "**" : "");
 			rpt_md_cell(f, t->cells[i * t->ncols + c]);
 			fprintf(f, "%s |", best ? "**" : "");

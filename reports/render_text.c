@@ -6,8 +6,12 @@
  * With colour (stdout a TTY, never a file) the best cells are bold green,
  * the header bold and a status other than ok red. rpt_table_text lays out
  * any rpt_table, so the comparison report (reports/compare.c) shares it.
+ * Widths are display columns (svg_text_cols: a CJK character takes two),
+ * and control characters in the store's strings are printed as '?' so that
+ * a stored value cannot move the cursor or recolour the terminal.
  */
 #include "reports/report.h"
+#include "reports/svg.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -17,6 +21,12 @@
 #define GREEN "\033[1;32m"
 #define RED "\033[31m"
 #define RESET "\033[0m"
+
+void rpt_text_cell(FILE *f, const char *s)
+{
+	for (; *s; s++)
+		fputc((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s, f);
+}
 
 int rpt_table_text(const struct rpt_table *t, FILE *f, bool colour)
 {
@@ -32,9 +42,9 @@ int rpt_table_text(const struct rpt_table *t, FILE *f, bool colour)
 		for (size_t i = 0; i < t->nrows && !t->best_unstarred; i++)
 			if (t->best[i * t->ncols + c])
 				marked[c] = any_mark = true;
-		w[c] = strlen(t->cols[c].label);
+		w[c] = svg_text_cols(t->cols[c].label);
 		for (size_t i = 0; i < t->nrows; i++) {
-			size_t n = strlen(t->cells[i * t->ncols + c]) + (marked[c] ? 1 : 0);
+			size_t n = svg_text_cols(t->cells[i * t->ncols + c]) + (marked[c] ? 1 : 0);
 			if (n > w[c])
 				w[c] = n;
 		}
@@ -42,9 +52,10 @@ int rpt_table_text(const struct rpt_table *t, FILE *f, bool colour)
 	for (size_t c = 0; c < t->ncols; c++) {
 		bool num = rpt_col_numeric(t->cols[c].better);
 		bool last = c + 1 == t->ncols;
-		int pad = (int)(w[c] - strlen(t->cols[c].label));
-		fprintf(f, "%s%*s%s%s%s%*s", c ? "  " : "", num ? pad : 0, "", colour ? BOLD : "",
-			t->cols[c].label, colour ? RESET : "", num || last ? 0 : pad, "");
+		int pad = (int)(w[c] - svg_text_cols(t->cols[c].label));
+		fprintf(f, "%s%*s%s", c ? "  " : "", num ? pad : 0, "", colour ? BOLD : "");
+		rpt_text_cell(f, t->cols[c].label);
+		fprintf(f, "%s%*s", colour ? RESET : "", num || last ? 0 : pad, "");
 	}
 	fputc('\n', f);
 	size_t total = 0;
@@ -64,12 +75,16 @@ int rpt_table_text(const struct rpt_table *t, FILE *f, bool colour)
 			const char *on = "";
 			if (colour && best)
 				on = GREEN;
+			else if (colour && t->worse && t->worse[i * t->ncols + c])
+				on = RED;
 			else if (colour && t->cols[c].better == RPT_TEXT && strcmp(cell, "ok") != 0)
 				on = RED;
-			size_t len = strlen(cell) + (marked[c] ? 1 : 0);
+			size_t len = svg_text_cols(cell) + (marked[c] ? 1 : 0);
 			int pad = (int)(w[c] - len);
-			fprintf(f, "%s%*s%s%s%s%s", c ? "  " : "", num ? pad : 0, "", on, cell,
-				*on ? RESET : "", marked[c] ? (best ? "*" : (last ? "" : " ")) : "");
+			fprintf(f, "%s%*s%s", c ? "  " : "", num ? pad : 0, "", on);
+			rpt_text_cell(f, cell);
+			fprintf(f, "%s%s", *on ? RESET : "",
+				marked[c] ? (best ? "*" : (last ? "" : " ")) : "");
 			if (!num && !last)
 				fprintf(f, "%*s", pad, "");
 		}
@@ -88,7 +103,9 @@ int rpt_render_text(const struct rpt_run *r, FILE *f, bool colour)
 	if (rc != 0)
 		return rc;
 	rpt_run_title(r, title, sizeof(title));
-	fprintf(f, "%s%s%s\n\n", colour ? BOLD : "", title, colour ? RESET : "");
+	fputs(colour ? BOLD : "", f);
+	rpt_text_cell(f, title);
+	fprintf(f, "%s\n\n", colour ? RESET : "");
 	if (t.nrows == 0) {
 		fprintf(f, "(no cases)\n");
 	} else if ((rc = rpt_table_text(&t, f, colour)) > 0) {

@@ -120,9 +120,17 @@ static inline bool rpt_col_numeric(enum rpt_better b)
 	return b == RPT_HIGHER || b == RPT_LOWER || b == RPT_NUMBER;
 }
 
+/* Which part of the case table a column belongs to (HTML shows each part as its own table). */
+enum rpt_part {
+	RPT_PART_MAIN,              /* parameters, performance, status */
+	RPT_PART_TCP,               /* the captured client-to-server TCP streams (flow_align) */
+	RPT_PART_UDP,               /* the UDP accounting */
+};
+
 struct rpt_col {
 	char *label;
 	enum rpt_better better;     /* RPT_HIGHER/LOWER columns are numbers, right-aligned */
+	enum rpt_part part;
 };
 
 /* Cells are rows x cols, row-major; "-" for not measured / not set. */
@@ -135,6 +143,7 @@ struct rpt_table {
 	size_t *row_case;           /* row -> index into run->cases */
 	bool *group_start;          /* the row starts a new group (never row 0) */
 	bool best_unstarred;        /* text: best cells coloured only, no '*' (their text marks them) */
+	bool *worse;                /* NULL, or: the cell holds a significant change for the worse */
 };
 
 /*
@@ -167,6 +176,13 @@ size_t rpt_sort_keys(const struct rpt_run *r, const char **keys, size_t cap, siz
 int rpt_table_build(const struct rpt_run *r, struct rpt_table *t);
 void rpt_table_free(struct rpt_table *t);
 
+/*
+ * A number for reading: decimals (0-7) places, or "%.6g" from 1e15 on so
+ * that a huge value stays a short cell; sign: always a sign (a difference);
+ * non-finite: "-".
+ */
+void rpt_fmt(char *buf, size_t len, double v, int decimals, bool sign);
+
 /* A header line naming the run, shared by text and md (no newline). */
 int rpt_run_title(const struct rpt_run *r, char *buf, size_t len);
 
@@ -178,6 +194,10 @@ int rpt_run_title(const struct rpt_run *r, char *buf, size_t len);
 int rpt_table_text(const struct rpt_table *t, FILE *f, bool colour);
 int rpt_table_md(const struct rpt_table *t, FILE *f);
 void rpt_md_cell(FILE *f, const char *s);
+/* Text for a terminal: control characters (C0, DEL) written as '?'. */
+void rpt_text_cell(FILE *f, const char *s);
+/* One CSV field (RFC 4180): quoted when it holds , " CR or LF, quotes doubled; NULL writes nothing. */
+void rpt_csv_field(FILE *f, const char *s);
 
 /* ---- comparing runs (reports/compare.c) ---- */
 
@@ -187,11 +207,18 @@ struct rpt_stat {
 	size_t n;
 };
 
-/* A significant change: the runs' ranges over their repeats do not overlap. */
+/*
+ * A significant change: the runs' ranges over their repeats do not overlap,
+ * and there are enough repeats that this rarely happens by chance: with
+ * nothing changed, all na values of one run land on one side of all nb of
+ * the other with probability 2 / C(na + nb, na), which must be at most
+ * RPT_SIG_CHANCE (3 and 3 repeats: 0.10; 2 and 2: 0.33, no verdict).
+ */
+#define RPT_SIG_CHANCE 0.10
 enum rpt_sig {
-	RPT_SIG_UNKNOWN,            /* fewer than 2 values in a run: no noise estimate */
+	RPT_SIG_UNKNOWN,            /* fewer than 2 values in a run, or too few to tell */
 	RPT_SIG_NOISE,              /* the ranges overlap: within the runs' own noise */
-	RPT_SIG_YES,                /* the ranges are disjoint */
+	RPT_SIG_YES,                /* the ranges are disjoint, and that is unlikely by chance */
 };
 
 struct rpt_cmp_metric {
@@ -205,6 +232,7 @@ struct rpt_cmp_metric {
 struct rpt_cmp_case {
 	const struct rpt_case *rep; /* its first case in the first run that has it */
 	struct rpt_stat *stats;     /* [run * nmetrics + metric] */
+	bool *present;              /* [run]: the run has the case */
 };
 
 struct rpt_compare {
@@ -212,7 +240,9 @@ struct rpt_compare {
 	size_t nruns;
 	const struct rpt_cmp_metric *metrics;
 	size_t nmetrics;            /* the headline metrics some case has */
-	const char **keys;          /* param columns: the first run's sort keys, repeat aside */
+	const char **keys;          /* param columns: the first run's sort keys, repeat aside,
+				       then other runs' varying keys, then any other key whose
+				       value differs between the lined-up cases */
 	size_t nkeys;
 	struct rpt_cmp_case *cases; /* in the first run's table order, then others' */
 	size_t ncases;
@@ -222,6 +252,15 @@ struct rpt_compare {
 int rpt_compare_build(struct rpt_run *const *runs, size_t n, struct rpt_compare *out);
 void rpt_compare_free(struct rpt_compare *c);
 enum rpt_sig rpt_compare_sig(const struct rpt_stat *a, const struct rpt_stat *b);
+/* 2 / C(na + nb, na): the chance that na and nb exchangeable values form disjoint ranges. */
+double rpt_disjoint_chance(size_t na, size_t nb);
+/* The number of the baseline's cases that run k also has. */
+size_t rpt_compare_matched(const struct rpt_compare *c, size_t k);
+/*
+ * Lines (text, each ending in "\n") for the runs that share no case with
+ * the baseline, naming them and why; nothing when every run shares one.
+ */
+void rpt_compare_notes(const struct rpt_compare *c, FILE *f);
 /* The comparison as a table: params, metric, then per run value (and diff, diff% after the first). */
 int rpt_compare_table(const struct rpt_compare *c, struct rpt_table *t);
 

@@ -2,8 +2,10 @@
  * reports/svg.c — the inline SVG charts of reports/svg.h: nice ticks, axes
  * with grid lines and labels, a legend, and four chart kinds (line, grouped
  * bars, horizontal stacked bars, byte/time timeline). Text widths are
- * estimated (no font metrics in C): 0.6 em per character, which is wide
- * enough for the sans-serif system fonts at the sizes used here.
+ * estimated (no font metrics in C): 0.6 em per column, which is wide
+ * enough for the sans-serif system fonts at the sizes used here; a CJK
+ * character takes two columns (svg_text_cols). Labels are wrapped by
+ * svg_wrap, which never cuts a UTF-8 sequence.
  */
 #include "reports/svg.h"
 
@@ -28,25 +30,173 @@ static const char *const palette[] = {
 };
 static const char *const dashes[] = {"", "14 6", "4 5", "14 5 4 5"};
 
+/* Decode the UTF-8 sequence at s: its length, the code point in *cp (U+FFFD and length 1 for an invalid byte). */
+static size_t u8dec(const unsigned char *s, unsigned *cp)
+{
+	unsigned c = s[0], min;
+	size_t n;
+	if (c < 0x80) {
+		*cp = c;
+		return 1;
+	}
+	if (c >= 0xC2 && c <= 0xDF)
+		n = 2, *cp = c & 0x1F, min = 0x80;
+	else if (c >= 0xE0 && c <= 0xEF)
+		n = 3, *cp = c & 0x0F, min = 0x800;
+	else if (c >= 0xF0 && c <= 0xF4)
+		n = 4, *cp = c & 0x07, min = 0x10000;
+	else
+		goto bad;
+	/* A NUL (or any non-continuation byte) ends the check before the string's end. */
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xC0) != 0x80)
+			goto bad;
+		*cp = (*cp << 6) | (s[i] & 0x3F);
+	}
+	if (*cp < min || *cp > 0x10FFFF || (*cp >= 0xD800 && *cp <= 0xDFFF))
+		goto bad;
+	return n;
+bad:
+	*cp = 0xFFFD;
+	return 1;
+}
+
+/* Columns of one code point (see svg_text_cols). */
+static int cp_cols(unsigned cp)
+{
+	if ((cp >= 0x300 && cp <= 0x36F) || (cp >= 0x200B && cp <= 0x200F) ||
+	    (cp >= 0xFE00 && cp <= 0xFE0F))
+		return 0;
+	if ((cp >= 0x1100 && cp <= 0x115F) || (cp >= 0x2E80 && cp <= 0xA4CF && cp != 0x303F) ||
+	    (cp >= 0xAC00 && cp <= 0xD7A3) || (cp >= 0xF900 && cp <= 0xFAFF) ||
+	    (cp >= 0xFE30 && cp <= 0xFE4F) || (cp >= 0xFF00 && cp <= 0xFF60) ||
+	    (cp >= 0xFFE0 && cp <= 0xFFE6) || (cp >= 0x1F300 && cp <= 0x1F64F) ||
+	    (cp >= 0x1F900 && cp <= 0x1F9FF) || (cp >= 0x20000 && cp <= 0x3FFFD))
+		return 2;
+	return 1;
+}
+
+size_t svg_text_cols(const char *s)
+{
+	size_t n = 0;
+	const unsigned char *u = (const unsigned char *)s;
+	while (u && *u) {
+		unsigned cp;
+		u += u8dec(u, &cp);
+		n += (size_t)cp_cols(cp);
+	}
+	return n;
+}
+
 void svg_escape(FILE *f, const char *s)
 {
 	if (!s)
 		return;
-	for (; *s; s++) {
-		switch (*s) {
+	const unsigned char *u = (const unsigned char *)s;
+	while (*u) {
+		unsigned cp;
+		size_t l = u8dec(u, &cp);
+		switch (cp) {
 		case '&': fputs("&amp;", f); break;
 		case '<': fputs("&lt;", f); break;
 		case '>': fputs("&gt;", f); break;
 		case '"': fputs("&quot;", f); break;
 		case '\'': fputs("&#39;", f); break;
+		case 0xFFFD: fputs("\xEF\xBF\xBD", f); break;
 		default:
 			/* XML 1.0 forbids most control characters even escaped. */
-			if ((unsigned char)*s < 0x20 && *s != '\t' && *s != '\n' && *s != '\r')
+			if (cp < 0x20 && cp != '\t' && cp != '\n' && cp != '\r')
 				fputc(' ', f);
 			else
-				fputc(*s, f);
+				fwrite(u, 1, l, f);
 		}
+		u += l;
 	}
+}
+
+/* The end of the longest prefix of u[pos..] within maxc columns and maxb bytes; *brk the last break opportunity in it (pos: none). */
+static size_t fit(const unsigned char *u, size_t pos, size_t maxc, size_t maxb, size_t *brk)
+{
+	size_t p = pos, cols = 0;
+	bool prev_wide = false;
+	*brk = pos;
+	while (u[p]) {
+		unsigned cp;
+		size_t l = u8dec(u + p, &cp);
+		int w = cp_cols(cp);
+		if (p > pos && (cp == ' ' || w == 2 || prev_wide))
+			*brk = p;       /* before a space, around a wide character */
+		if (cols + (size_t)w > maxc || p + l - pos > maxb)
+			break;
+		cols += (size_t)w;
+		p += l;
+		if (cp == '/' || cp == '-')
+			*brk = p;       /* after a slash or a hyphen */
+		prev_wide = w == 2;
+	}
+	return p;
+}
+
+int svg_wrap(const char *s, size_t maxc, char lines[SVG_WRAP_LINES][SVG_WRAP_BYTES])
+{
+	static const char ellipsis[] = "\xE2\x80\xA6";     /* U+2026, one column */
+	const unsigned char *u = (const unsigned char *)s;
+	const size_t maxb = SVG_WRAP_BYTES - sizeof(ellipsis);
+	int n = 0;
+	size_t pos = 0, brk;
+	if (!s)
+		return 0;
+	if (maxc < 4)
+		maxc = 4;
+	while (u[pos] == ' ')
+		pos++;
+	while (u[pos] && n < SVG_WRAP_LINES) {
+		size_t end = fit(u, pos, maxc, maxb, &brk);
+		bool more = false;
+		if (u[end] && n == SVG_WRAP_LINES - 1) {
+			/* The last line and the text goes on: keep a column for the ellipsis. */
+			end = fit(u, pos, maxc - 1, maxb, &brk);
+			if (brk > pos && (brk - pos) * 2 >= end - pos)
+				end = brk;
+			more = true;
+		} else if (u[end] && brk > pos) {
+			end = brk;
+		}
+		size_t len = end - pos;
+		while (len && u[pos + len - 1] == ' ')
+			len--;
+		memcpy(lines[n], s + pos, len);
+		if (more)
+			memcpy(lines[n] + len, ellipsis, sizeof(ellipsis));
+		else
+			lines[n][len] = '\0';
+		n++;
+		pos = end;
+		while (u[pos] == ' ')
+			pos++;
+	}
+	return n;
+}
+
+/* The widest run of s that svg_wrap cannot break, in columns. */
+static size_t word_cols(const char *s)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t best = 0, cur = 0;
+	while (u && *u) {
+		unsigned cp;
+		u += u8dec(u, &cp);
+		int w = cp_cols(cp);
+		if (cp == ' ' || w == 2)
+			cur = 0;
+		if (cp != ' ')
+			cur += (size_t)w;
+		if (cur > best)
+			best = cur;
+		if (cp == '/' || cp == '-' || w == 2)
+			cur = 0;
+	}
+	return best;
 }
 
 const char *svg_colour(size_t i)
@@ -54,19 +204,9 @@ const char *svg_colour(size_t i)
 	return palette[i % (sizeof(palette) / sizeof(palette[0]))];
 }
 
-/* Characters (not bytes) of a UTF-8 string. */
-static size_t u8len(const char *s)
-{
-	size_t n = 0;
-	for (; s && *s; s++)
-		if (((unsigned char)*s & 0xC0) != 0x80)
-			n++;
-	return n;
-}
-
 static double text_w(const char *s, int size)
 {
-	return 0.6 * size * (double)u8len(s);
+	return 0.6 * size * (double)svg_text_cols(s);
 }
 
 static double nice_step(double raw)
@@ -218,7 +358,8 @@ static void svg_open(FILE *f, const struct svg_chart *c, int w, int h)
 	fputs("</title>\n", f);
 	fprintf(f, "<rect width=\"%d\" height=\"%d\" fill=\"#ffffff\"/>\n", w, h);
 	/* A long title is set smaller rather than cut off (bold is wider: 0.65 em). */
-	double fit = (w - 32) / (0.65 * (double)(u8len(c->title) ? u8len(c->title) : 1));
+	size_t cols = svg_text_cols(c->title);
+	double fit = (w - 32) / (0.65 * (double)(cols ? cols : 1));
 	int size = fit < F_TITLE ? (int)fit : F_TITLE;
 	text(f, w / 2.0, 40, size < 14 ? 14 : size, "middle", "bold", c->title);
 }
@@ -363,6 +504,8 @@ int svg_line_chart(FILE *f, const struct svg_chart *c, const struct svg_series *
 	}
 	if (c->y_from_zero && !c->y_log && ylo > 0)
 		ylo = 0;
+	if (c->y_from_zero && !c->y_log && ylo == 0 && yhi == 0)
+		yhi = 1;                /* all zero: 0 to 1, not -1 to 1 */
 	double left = 110, right = w - 40;
 	double lh = legend(f, left, right, 60, names, ns, true, false);
 	double top = 60 + lh + 16, bottom = h - 80;
@@ -400,35 +543,6 @@ int svg_line_chart(FILE *f, const struct svg_chart *c, const struct svg_series *
 	return svg_close(f);
 }
 
-/* Split s into lines of at most maxc characters at ' ' or after '/'; up to 4 lines. */
-static int wrap(const char *s, size_t maxc, char lines[4][64])
-{
-	int n = 0;
-	size_t len = strlen(s), pos = 0;
-	if (maxc < 4)
-		maxc = 4;
-	if (maxc > 63)
-		maxc = 63;
-	while (pos < len && n < 4) {
-		size_t take = len - pos;
-		if (take > maxc) {
-			take = maxc;
-			for (size_t k = maxc; k > 0; k--)
-				if (s[pos + k - 1] == '/' || s[pos + k] == ' ') {
-					take = k;
-					break;
-				}
-		}
-		memcpy(lines[n], s + pos, take);
-		lines[n][take] = '\0';
-		n++;
-		pos += take;
-		while (s[pos] == ' ')
-			pos++;
-	}
-	return n;
-}
-
 int svg_bar_chart(FILE *f, const struct svg_chart *c, const char *const *categories,
 		  size_t ncat, const struct svg_series *s, size_t ns)
 {
@@ -436,7 +550,7 @@ int svg_bar_chart(FILE *f, const struct svg_chart *c, const char *const *categor
 	double ylo = 0, yhi = 0;
 	const char **names = NULL;
 	struct axis ay;
-	char lines[4][64];
+	char lines[SVG_WRAP_LINES][SVG_WRAP_BYTES];
 
 	if (!c || !c->title || !categories || !ncat || !s || !ns)
 		return -EINVAL;
@@ -450,21 +564,30 @@ int svg_bar_chart(FILE *f, const struct svg_chart *c, const char *const *categor
 		free(names);
 		return -EINVAL;
 	}
-	if (!c->y_log && ylo > 0)
-		ylo = 0;                /* bars of a linear axis start at 0 */
+	/* Error bars widen the range. */
+	for (size_t j = 0; j < ns; j++)
+		for (size_t i = 0; s[j].lo && s[j].hi && i < ncat; i++)
+			if (usable(s[j].lo[i], c->y_log) && usable(s[j].hi[i], c->y_log)) {
+				ylo = s[j].lo[i] < ylo ? s[j].lo[i] : ylo;
+				yhi = s[j].hi[i] > yhi ? s[j].hi[i] : yhi;
+			}
+	if (!c->y_log) {
+		/* Bars of a linear axis start at 0; all zero: an axis from 0 to 1, not -1 to 1. */
+		if (ylo > 0)
+			ylo = 0;
+		if (yhi < 0)
+			yhi = 0;
+		if (ylo == 0 && yhi == 0)
+			yhi = 1;
+	}
 	double left = 110, right = w - 40;
 	double gw = (right - left) / (double)ncat;
 	/* The largest font at which the longest word of a label fits its group. */
 	size_t word = 1;
 	for (size_t i = 0; i < ncat; i++) {
-		const char *p = categories[i] ? categories[i] : "";
-		while (*p) {
-			size_t n = strcspn(p, " ");
-			if (n > word)
-				word = n;
-			p += n;
-			p += strspn(p, " ");
-		}
+		size_t n = word_cols(categories[i]);
+		if (n > word)
+			word = n;
 	}
 	int cf = F_TICK;
 	while (cf > 11 && gw * 0.95 < 0.6 * cf * (double)word)
@@ -472,7 +595,7 @@ int svg_bar_chart(FILE *f, const struct svg_chart *c, const char *const *categor
 	size_t maxc = (size_t)(gw * 0.95 / (0.6 * cf));
 	int maxl = 1;
 	for (size_t i = 0; i < ncat; i++) {
-		int n = wrap(categories[i] ? categories[i] : "", maxc, lines);
+		int n = svg_wrap(categories[i] ? categories[i] : "", maxc, lines);
 		if (n > maxl)
 			maxl = n;
 	}
@@ -487,9 +610,11 @@ int svg_bar_chart(FILE *f, const struct svg_chart *c, const char *const *categor
 	legend(f, left, right, 60, names, ns, false, true);
 	y_axis(f, &ay, left, right, c->y_label);
 	double bw = gw * 0.8 / (double)ns;
+	/* Where the bars start: 0 on a linear axis (negative bars hang below it). */
+	double base = c->y_log ? bottom : amap(&ay, 0);
 	for (size_t i = 0; i < ncat; i++) {
 		double gx = left + gw * (double)i;
-		int n = wrap(categories[i] ? categories[i] : "", maxc, lines);
+		int n = svg_wrap(categories[i] ? categories[i] : "", maxc, lines);
 		for (int k = 0; k < n; k++)
 			text(f, gx + gw / 2, bottom + (cf + 4) * (k + 1) + 4, cf, "middle", NULL, lines[k]);
 		for (size_t j = 0; j < ns; j++) {
@@ -500,12 +625,28 @@ int svg_bar_chart(FILE *f, const struct svg_chart *c, const char *const *categor
 			char b[32];
 			svg_fmt_tick(b, sizeof(b), v);
 			fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\""
-				" stroke=\"%s\" stroke-width=\"1\"><title>", x, y, bw,
-				bottom - y > 0 ? bottom - y : 0, svg_colour(j), INK);
+				" stroke=\"%s\" stroke-width=\"1\"><title>", x, y < base ? y : base, bw,
+				fabs(base - y), svg_colour(j), INK);
 			svg_escape(f, categories[i]);
 			fputs(": ", f);
 			svg_escape(f, s[j].name);
 			fprintf(f, " %s</title></rect>\n", b);
+			if (!s[j].lo || !s[j].hi || !usable(s[j].lo[i], c->y_log) ||
+			    !usable(s[j].hi[i], c->y_log))
+				continue;
+			/* The error bar: a whisker from lo to hi with caps, over the bar's middle. */
+			double xm = x + bw / 2, cap = bw * 0.3 < 12 ? bw * 0.3 : 12;
+			double y0 = amap(&ay, s[j].lo[i]), y1 = amap(&ay, s[j].hi[i]);
+			char lo[32], hi[32];
+			svg_fmt_tick(lo, sizeof(lo), s[j].lo[i]);
+			svg_fmt_tick(hi, sizeof(hi), s[j].hi[i]);
+			fprintf(f, "<path class=\"errbar\" d=\"M%.1f %.1fV%.1fM%.1f %.1fH%.1fM%.1f %.1fH%.1f\""
+				" stroke=\"%s\" stroke-width=\"2.5\" fill=\"none\"><title>", xm, y0, y1,
+				xm - cap, y0, xm + cap, xm - cap, y1, xm + cap, INK);
+			svg_escape(f, categories[i]);
+			fputs(": ", f);
+			svg_escape(f, s[j].name);
+			fprintf(f, " range %s to %s</title></path>\n", lo, hi);
 		}
 	}
 	fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\""
@@ -521,7 +662,7 @@ int svg_stacked_bar_chart(FILE *f, const struct svg_chart *c, const char *const 
 	int w, h, rc;
 	const char **names = NULL;
 	struct axis ax;
-	char lines[4][64], b[32];
+	char lines[SVG_WRAP_LINES][SVG_WRAP_BYTES], b[32];
 
 	if (!c || !c->title || !categories || !ncat || !s || !ns)
 		return -EINVAL;
@@ -561,7 +702,7 @@ int svg_stacked_bar_chart(FILE *f, const struct svg_chart *c, const char *const 
 		bh = 70;
 	for (size_t i = 0; i < ncat; i++) {
 		double y = top + rowh * (double)i + (rowh - bh) / 2, x = left;
-		int n = wrap(categories[i] ? categories[i] : "", (size_t)(labw / (0.6 * F_TICK)) + 1, lines);
+		int n = svg_wrap(categories[i] ? categories[i] : "", (size_t)(labw / (0.6 * F_TICK)) + 1, lines);
 		for (int k = 0; k < n; k++)
 			text(f, left - 12, y + bh / 2 + (k - (n - 1) / 2.0) * (F_TICK + 2) + F_TICK * 0.35,
 			     F_TICK, "end", NULL, lines[k]);

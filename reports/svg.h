@@ -48,6 +48,12 @@ struct svg_series {
 	const double *x;
 	const double *y;
 	size_t n;
+	/*
+	 * Optional, bar charts only: lo[i]..hi[i] is drawn as an error bar (a
+	 * whisker with caps) over bar i, e.g. the min and max of the repeats
+	 * whose median is y[i]. NULL, or a non-finite pair: no error bar.
+	 */
+	const double *lo, *hi;
 };
 
 /* One event of a timeline lane: at time t, the byte range [lo, hi). */
@@ -65,8 +71,35 @@ struct svg_lane {
 
 /* ---- helpers (also used by the charts) ---- */
 
-/* Write s to f with & < > " ' escaped for XML text and attributes; NULL writes nothing. */
+/*
+ * Write s to f with & < > " ' escaped for XML text and attributes; control
+ * characters XML forbids become spaces and each byte of invalid UTF-8
+ * becomes U+FFFD,
+ * so that the output is always well-formed. NULL writes nothing.
+ */
 void svg_escape(FILE *f, const char *s);
+
+/*
+ * The display width of UTF-8 text in columns (a column is the 0.6 em that
+ * the charts allow per Latin character): 2 for East Asian wide and
+ * fullwidth characters (CJK, Hangul, kana, fullwidth forms, emoji), 0 for
+ * combining marks and zero-width characters, 1 otherwise; an invalid byte
+ * counts 1 (it is drawn as U+FFFD).
+ */
+size_t svg_text_cols(const char *s);
+
+/*
+ * Wrap s into at most SVG_WRAP_LINES lines of at most maxcols columns
+ * (raised to 4), breaking at a space (dropped), after '/' or '-', or
+ * before or after a wide character (CJK text has no spaces). A line is
+ * never cut inside a UTF-8 sequence; a word longer than a line is cut
+ * between characters. When the text does not fit, the last line ends with
+ * an ellipsis. Each line is NUL-terminated in fewer than SVG_WRAP_BYTES
+ * bytes. Returns the number of lines (0 for an empty or NULL s).
+ */
+#define SVG_WRAP_LINES 4
+#define SVG_WRAP_BYTES 256
+int svg_wrap(const char *s, size_t maxcols, char lines[SVG_WRAP_LINES][SVG_WRAP_BYTES]);
 
 /*
  * Colour i of the palette (Okabe–Ito, black first avoided): a "#rrggbb"
@@ -99,9 +132,11 @@ int svg_line_chart(FILE *f, const struct svg_chart *c, const struct svg_series *
 
 /*
  * A grouped (vertical) bar chart: ncat categories along x, labelled
- * categories[i] (long labels are wrapped on " " or "/"); within each category
- * one bar per series, s[j].y[i] its height. y may be log (the bars then
- * start at the lowest tick). x_log is ignored.
+ * categories[i] (long labels are wrapped with svg_wrap); within each
+ * category one bar per series, s[j].y[i] its height, with an error bar
+ * where s[j].lo/hi give one. y may be log (the bars then start at the
+ * lowest tick). x_log is ignored. A linear axis always includes 0; when
+ * every value is 0 it spans 0 to 1.
  */
 int svg_bar_chart(FILE *f, const struct svg_chart *c, const char *const *categories,
 		  size_t ncat, const struct svg_series *s, size_t ns);

@@ -20,30 +20,31 @@ struct metric_col {
 	int decimals;
 	enum rpt_better better;
 	const char *if_any;         /* shown only when a case has this metric; NULL: always */
+	enum rpt_part part;
 };
 
 static const struct metric_col metric_cols[] = {
-	{"throughput_rps", "throughput_rps", NULL, 1, RPT_HIGHER, NULL},
-	{"p50_us", "p50_us", NULL, 1, RPT_LOWER, NULL},
-	{"p99_us", "p99_us", NULL, 1, RPT_LOWER, NULL},
-	{"p999_us", "p999_us", NULL, 1, RPT_LOWER, NULL},
-	{"errors", "errors", NULL, 0, RPT_LOWER, NULL},
-	{"loss_pct", "loss_pct", NULL, 2, RPT_LOWER, "loss_pct"},
-	{"server_cpu_s", "server.cpu_user_s", "server.cpu_sys_s", 3, RPT_LOWER, NULL},
-	{"server_maxrss_kb", "server.maxrss_kb", NULL, 0, RPT_LOWER, NULL},
-	{"sends", "align.sends", NULL, 0, RPT_NUMBER, "align.sends"},
-	{"segments", "align.segments", NULL, 0, RPT_NUMBER, "align.sends"},
-	{"recvs", "align.recvs", NULL, 0, RPT_NUMBER, "align.sends"},
-	{"sticky", "align.sticky_msgs", NULL, 0, RPT_NUMBER, "align.sends"},
-	{"half", "align.half_msgs", NULL, 0, RPT_NUMBER, "align.sends"},
-	{"sent", "udp.sent", NULL, 0, RPT_NUMBER, "udp.sent"},
-	{"refused", "udp.refused", NULL, 0, RPT_NUMBER, "udp.sent"},
-	{"wire", "udp.wire", NULL, 0, RPT_NUMBER, "udp.sent"},
-	{"relay_drop", "udp.relay_dropped", NULL, 0, RPT_NUMBER, "udp.sent"},
-	{"rcvbuf_drop", "udp.rcvbuf_dropped", NULL, 0, RPT_NUMBER, "udp.sent"},
-	{"truncated", "udp.truncated", NULL, 0, RPT_NUMBER, "udp.sent"},
-	{"received", "udp.received", NULL, 0, RPT_NUMBER, "udp.sent"},
-	{"unaccounted", "udp.unaccounted", NULL, 0, RPT_NUMBER, "udp.sent"},
+	{"throughput_rps", "throughput_rps", NULL, 1, RPT_HIGHER, NULL, RPT_PART_MAIN},
+	{"p50_us", "p50_us", NULL, 1, RPT_LOWER, NULL, RPT_PART_MAIN},
+	{"p99_us", "p99_us", NULL, 1, RPT_LOWER, NULL, RPT_PART_MAIN},
+	{"p999_us", "p999_us", NULL, 1, RPT_LOWER, NULL, RPT_PART_MAIN},
+	{"errors", "errors", NULL, 0, RPT_LOWER, NULL, RPT_PART_MAIN},
+	{"loss_pct", "loss_pct", NULL, 2, RPT_LOWER, "loss_pct", RPT_PART_MAIN},
+	{"server_cpu_s", "server.cpu_user_s", "server.cpu_sys_s", 3, RPT_LOWER, NULL, RPT_PART_MAIN},
+	{"server_maxrss_kb", "server.maxrss_kb", NULL, 0, RPT_LOWER, NULL, RPT_PART_MAIN},
+	{"sends", "align.sends", NULL, 0, RPT_NUMBER, "align.sends", RPT_PART_TCP},
+	{"segments", "align.segments", NULL, 0, RPT_NUMBER, "align.sends", RPT_PART_TCP},
+	{"recvs", "align.recvs", NULL, 0, RPT_NUMBER, "align.sends", RPT_PART_TCP},
+	{"sticky", "align.sticky_msgs", NULL, 0, RPT_NUMBER, "align.sends", RPT_PART_TCP},
+	{"half", "align.half_msgs", NULL, 0, RPT_NUMBER, "align.sends", RPT_PART_TCP},
+	{"sent", "udp.sent", NULL, 0, RPT_NUMBER, "udp.sent", RPT_PART_UDP},
+	{"refused", "udp.refused", NULL, 0, RPT_NUMBER, "udp.sent", RPT_PART_UDP},
+	{"wire", "udp.wire", NULL, 0, RPT_NUMBER, "udp.sent", RPT_PART_UDP},
+	{"relay_drop", "udp.relay_dropped", NULL, 0, RPT_NUMBER, "udp.sent", RPT_PART_UDP},
+	{"rcvbuf_drop", "udp.rcvbuf_dropped", NULL, 0, RPT_NUMBER, "udp.sent", RPT_PART_UDP},
+	{"truncated", "udp.truncated", NULL, 0, RPT_NUMBER, "udp.sent", RPT_PART_UDP},
+	{"received", "udp.received", NULL, 0, RPT_NUMBER, "udp.sent", RPT_PART_UDP},
+	{"unaccounted", "udp.unaccounted", NULL, 0, RPT_NUMBER, "udp.sent", RPT_PART_UDP},
 };
 
 /* The column's value for a case; false when not measured. */
@@ -185,17 +186,19 @@ void rpt_table_free(struct rpt_table *t)
 			free(t->cells[i]);
 	free(t->cells);
 	free(t->best);
+	free(t->worse);
 	free(t->row_case);
 	free(t->group_start);
 	memset(t, 0, sizeof(*t));
 }
 
-static int add_col(struct rpt_table *t, const char *label, enum rpt_better b)
+static int add_col(struct rpt_table *t, const char *label, enum rpt_better b, enum rpt_part part)
 {
 	struct rpt_col *c = &t->cols[t->ncols];
 	if (!(c->label = strdup(label)))
 		return -ENOMEM;
 	c->better = b;
+	c->part = part;
 	t->ncols++;
 	return 0;
 }
@@ -230,11 +233,9 @@ static int fill_metric(const struct rpt_run *r, struct rpt_table *t, const struc
 		nhas++;
 	}
 	for (size_t i = 0; i < t->nrows; i++) {
-		char buf[330];   /* any double at %.7f */
-		if (has[i] && fabs(vals[i]) < 1e15)
-			snprintf(buf, sizeof(buf), "%.*f", mc->decimals & 7, vals[i]);
-		else if (has[i])
-			snprintf(buf, sizeof(buf), "%.6g", vals[i]);
+		char buf[64];
+		if (has[i])
+			rpt_fmt(buf, sizeof(buf), vals[i], mc->decimals, false);
 		else
 			snprintf(buf, sizeof(buf), "-");
 		if (!(t->cells[i * t->ncols + col] = strdup(buf)))
@@ -285,13 +286,13 @@ int rpt_table_build(const struct rpt_run *r, struct rpt_table *t)
 
 	/* Cells are indexed with the final column count, so lay out columns first. */
 	for (size_t k = 0; rc == 0 && k < nkeys; k++)
-		rc = add_col(t, param_label(keys, nkeys, k), RPT_PARAM);
+		rc = add_col(t, param_label(keys, nkeys, k), RPT_PARAM, RPT_PART_MAIN);
 	t->nparam_cols = nkeys;
 	for (size_t m = 0; rc == 0 && m < nm; m++)
 		if (use[m])
-			rc = add_col(t, metric_cols[m].label, metric_cols[m].better);
+			rc = add_col(t, metric_cols[m].label, metric_cols[m].better, metric_cols[m].part);
 	if (rc == 0)
-		rc = add_col(t, "status", RPT_TEXT);
+		rc = add_col(t, "status", RPT_TEXT, RPT_PART_MAIN);
 	size_t col = 0;
 	for (size_t k = 0; rc == 0 && k < nkeys; k++, col++)
 		for (size_t i = 0; rc == 0 && i < r->ncases; i++) {
@@ -313,6 +314,16 @@ out:
 	if (rc != 0)
 		rpt_table_free(t);
 	return rc;
+}
+
+void rpt_fmt(char *buf, size_t len, double v, int decimals, bool sign)
+{
+	if (!isfinite(v))
+		snprintf(buf, len, "-");
+	else if (fabs(v) < 1e15)
+		snprintf(buf, len, sign ? "%+.*f" : "%.*f", decimals & 7, v);
+	else
+		snprintf(buf, len, sign ? "%+.6g" : "%.6g", v);
 }
 
 int rpt_run_title(const struct rpt_run *r, char *buf, size_t len)

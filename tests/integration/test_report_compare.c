@@ -280,7 +280,8 @@ static const char golden_compare_text[] =
 	"\n"
 	"values are medians over a case's repeats; diff and diff% against the baseline.\n"
 	"! significant: the runs' ranges (min..max over repeats) do not overlap; ~ within the runs' noise;\n"
-	"? no noise estimate (a run has fewer than 2 repeats of the case). See docs/reports.md.\n"
+	"? no verdict: a run has fewer than 2 repeats of the case, or too few for apart ranges to\n"
+	"  mean much (2 and 2 repeats: 1 time in 3 by chance; 3 and 3: 1 in 10). See docs/reports.md.\n"
 ;
 
 static const char golden_compare_md[] =
@@ -314,7 +315,8 @@ static const char golden_compare_md[] =
 	"\n"
 	"values are medians over a case's repeats; diff and diff% against the baseline.\n"
 	"! significant: the runs' ranges (min..max over repeats) do not overlap; ~ within the runs' noise;\n"
-	"? no noise estimate (a run has fewer than 2 repeats of the case). See docs/reports.md.\n"
+	"? no verdict: a run has fewer than 2 repeats of the case, or too few for apart ranges to\n"
+	"  mean much (2 and 2 repeats: 1 time in 3 by chance; 3 and 3: 1 in 10). See docs/reports.md.\n"
 ;
 
 static const char golden_compare_csv[] =

@@ -15,6 +15,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -107,7 +108,8 @@ static void test_charts(void **state)
 	int rc;
 	char *out;
 	double x[] = {1, 10, 100}, y1[] = {100, 900, 3000}, y2[] = {90, NAN, 2500};
-	struct svg_series s[] = {{"epoll", x, y1, 3}, {"thread <&>", x, y2, 3}};
+	struct svg_series s[] = {{.name = "epoll", .x = x, .y = y1, .n = 3},
+				 {.name = "thread <&>", .x = x, .y = y2, .n = 3}};
 	struct svg_chart c = {.title = "T", .x_label = "clients", .y_label = "requests/s"};
 	FILE *f = mem_open();
 	rc = svg_line_chart(f, &c, s, 2);
@@ -122,7 +124,7 @@ static void test_charts(void **state)
 
 	const char *cats[] = {"a", "b", "c"};
 	double v[] = {5, -1, 50};
-	struct svg_series b = {"p99", NULL, v, 3};
+	struct svg_series b = {.name = "p99", .y = v, .n = 3};
 	c.y_log = true;
 	f = mem_open();
 	rc = svg_bar_chart(f, &c, cats, 3, &b, 1);
@@ -145,7 +147,8 @@ static void test_charts(void **state)
 	free(out);
 
 	double r1[] = {9, 0}, r2[] = {991, 10};
-	struct svg_series st[] = {{"received", NULL, r1, 2}, {"dropped", NULL, r2, 2}};
+	struct svg_series st[] = {{.name = "received", .y = r1, .n = 2},
+				  {.name = "dropped", .y = r2, .n = 2}};
 	c.y_log = false;
 	f = mem_open();
 	rc = svg_stacked_bar_chart(f, &c, cats, 2, st, 2);
@@ -173,6 +176,215 @@ static void test_charts(void **state)
 	free(out);
 }
 
+
+/* s is valid UTF-8 (no overlong forms, no surrogates, nothing past U+10FFFF). */
+static bool utf8_ok(const char *s)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	while (*u) {
+		unsigned c = *u, cp, min;
+		int n;
+		if (c < 0x80) {
+			u++;
+			continue;
+		}
+		if (c >= 0xC2 && c <= 0xDF)
+			n = 2, cp = c & 0x1F, min = 0x80;
+		else if (c >= 0xE0 && c <= 0xEF)
+			n = 3, cp = c & 0x0F, min = 0x800;
+		else if (c >= 0xF0 && c <= 0xF4)
+			n = 4, cp = c & 0x07, min = 0x10000;
+		else
+			return false;
+		for (int i = 1; i < n; i++) {
+			if ((u[i] & 0xC0) != 0x80)
+				return false;
+			cp = (cp << 6) | (u[i] & 0x3F);
+		}
+		if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+			return false;
+		u += n;
+	}
+	return true;
+}
+
+static void test_text_cols(void **state)
+{
+	(void)state;
+	assert_int_equal(svg_text_cols("abc"), 3);
+	assert_int_equal(svg_text_cols("中文"), 4);
+	assert_int_equal(svg_text_cols("한글"), 4);
+	assert_int_equal(svg_text_cols("ｘ"), 2);                  /* fullwidth x */
+	assert_int_equal(svg_text_cols("e\xCC\x81"), 1);            /* e + combining acute */
+	assert_int_equal(svg_text_cols("µs → ms"), 7);
+	assert_int_equal(svg_text_cols("\xff" "a"), 2);            /* an invalid byte: 1 */
+	assert_int_equal(svg_text_cols(""), 0);
+	assert_int_equal(svg_text_cols(NULL), 0);
+
+	/* Each byte of invalid UTF-8 becomes U+FFFD: a truncated sequence, a lone continuation, an overlong '/'. */
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	svg_escape(f, "a\xe4\xb8" "b\x80" "c\xc0\xaf" "中");
+	fclose(f);
+	assert_string_equal(buf, "a\xEF\xBF\xBD\xEF\xBF\xBD" "b\xEF\xBF\xBD" "c\xEF\xBF\xBD\xEF\xBF\xBD" "中");
+	assert_true(utf8_ok(buf));
+	free(buf);
+}
+
+/* Every line of every wrap is valid UTF-8 within maxc columns, and the lines give back the text. */
+static void check_wrap(const char *s, size_t maxc)
+{
+	char lines[SVG_WRAP_LINES][SVG_WRAP_BYTES];
+	int n = svg_wrap(s, maxc, lines);
+	assert_true(n >= 1 && n <= SVG_WRAP_LINES);
+	char joined[2048] = "";
+	for (int k = 0; k < n; k++) {
+		assert_true(utf8_ok(lines[k]));
+		assert_true(svg_text_cols(lines[k]) <= (maxc < 4 ? 4 : maxc));
+		assert_true(strlen(lines[k]) > 0);
+		strcat(joined, lines[k]);
+	}
+	/* Without the spaces the wrap dropped, the lines are the text (or a prefix and "…"). */
+	char want[2048], got[2048];
+	size_t nw = 0, ng = 0;
+	for (const char *p = s; *p && nw + 1 < sizeof(want); p++)
+		if (*p != ' ')
+			want[nw++] = *p;
+	want[nw] = '\0';
+	for (const char *p = joined; *p && ng + 1 < sizeof(got); p++)
+		if (*p != ' ')
+			got[ng++] = *p;
+	got[ng] = '\0';
+	size_t gl = strlen(got);
+	if (gl >= 3 && strcmp(got + gl - 3, "…") == 0) {
+		assert_int_equal(n, SVG_WRAP_LINES);
+		got[gl - 3] = '\0';
+		assert_true(strlen(got) < strlen(want));
+		assert_memory_equal(got, want, strlen(got));
+	} else {
+		assert_string_equal(got, want);
+	}
+}
+
+static void test_wrap(void **state)
+{
+	(void)state;
+	char lines[SVG_WRAP_LINES][SVG_WRAP_BYTES];
+	int n = svg_wrap("hello world foo", 5, lines);
+	assert_int_equal(n, 3);
+	assert_string_equal(lines[0], "hello");
+	assert_string_equal(lines[1], "world");
+	assert_string_equal(lines[2], "foo");
+	n = svg_wrap("epoll/100/nodelay", 10, lines);
+	assert_int_equal(n, 2);
+	assert_string_equal(lines[0], "epoll/100/");
+	assert_string_equal(lines[1], "nodelay");
+	/* CJK: no spaces, broken between characters, 2 columns each; never inside one. */
+	n = svg_wrap("服务器模型比较测试结果", 8, lines);
+	assert_int_equal(n, 3);
+	assert_string_equal(lines[0], "服务器模");
+	assert_string_equal(lines[1], "型比较测");
+	assert_string_equal(lines[2], "试结果");
+	/* An odd width: 7 columns hold 3 CJK characters, not 3.5. */
+	n = svg_wrap("粘包粘包粘包", 7, lines);
+	assert_int_equal(n, 2);
+	assert_string_equal(lines[0], "粘包粘");
+	assert_string_equal(lines[1], "包粘包");
+	/* Too long for 4 lines: the last ends with an ellipsis, within the width. */
+	n = svg_wrap("aaaa bbbb cccc dddd eeee ffff", 4, lines);
+	assert_int_equal(n, 4);
+	assert_string_equal(lines[3], "ddd…");
+	assert_int_equal(svg_wrap("", 10, lines), 0);
+	assert_int_equal(svg_wrap(NULL, 10, lines), 0);
+
+	static const char *const texts[] = {
+		"epoll / 线程池 / clients=100",
+		"线程 / 100 / 服务器模型比较测试结果和更多的中文标签",
+		"nodelay=true, clients=10, write=split-3, 粘包 (sticky packets)",
+		"e\xCC\x81t\xC3\xA9 caf\xC3\xA9 na\xC3\xAFve r\xC3\xA9sum\xC3\xA9 \xF0\x9F\x98\x80 emoji",
+		"averyveryverylongwordwithoutanybreakopportunityatall",
+	};
+	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++)
+		for (size_t w = 1; w <= 40; w++)
+			check_wrap(texts[i], w);
+}
+
+/* Bar labels in Chinese in narrow groups: the chart stays valid UTF-8 (it once cut characters). */
+static void test_chart_utf8_and_edges(void **state)
+{
+	(void)state;
+	const char *cats[] = {"线程池 / 一百个客户端 / 粘包测试", "迭代服务器 / 十个客户端",
+			      "epoll / 100", "多进程预先派生 / 一千"};
+	double y[] = {10, 20, 30, 40};
+	struct svg_series s = {.name = "吞吐量", .y = y, .n = 4};
+	struct svg_chart c = {.title = "每个模型的吞吐量", .y_label = "请求/秒", .width = 440};
+	FILE *f = mem_open();
+	assert_int_equal(svg_bar_chart(f, &c, cats, 4, &s, 1), 0);
+	char *out = mem_done(f);
+	assert_true(utf8_ok(out));
+	assert_non_null(strstr(out, "线程池"));
+	free(out);
+	f = mem_open();
+	assert_int_equal(svg_stacked_bar_chart(f, &c, cats, 4, &s, 1), 0);
+	out = mem_done(f);
+	assert_true(utf8_ok(out));
+	free(out);
+
+	/* All zero on a linear axis: the axis is 0 to 1, no negative tick, bars of height 0. */
+	double z[] = {0, 0, 0, 0};
+	s.y = z;
+	c.title = "zero";
+	f = mem_open();
+	assert_int_equal(svg_bar_chart(f, &c, cats, 4, &s, 1), 0);
+	out = mem_done(f);
+	assert_null(strstr(out, ">-1<"));
+	assert_null(strstr(out, ">-0.5<"));
+	assert_int_equal(count(out, "height=\"0.0\""), 4);
+	free(out);
+	double x1[] = {10}, y1[] = {0};
+	struct svg_series l = {.name = "one point", .x = x1, .y = y1, .n = 1};
+	c.y_from_zero = true;
+	f = mem_open();
+	assert_int_equal(svg_line_chart(f, &c, &l, 1), 0);         /* one client count, zero */
+	out = mem_done(f);
+	assert_null(strstr(out, ">-1<"));
+	assert_null(strstr(out, ">-0.5<"));
+	assert_int_equal(count(out, "<circle"), 2);                 /* legend + the point */
+	free(out);
+}
+
+/* Error bars: one whisker per finite lo/hi pair, inside the plot, widening the axis. */
+static void test_error_bars(void **state)
+{
+	(void)state;
+	const char *cats[] = {"a", "b", "c"};
+	double y[] = {100, 200, 300}, lo[] = {90, NAN, 250}, hi[] = {110, NAN, 900};
+	struct svg_series s = {.name = "run 1", .y = y, .n = 3, .lo = lo, .hi = hi};
+	struct svg_chart c = {.title = "T", .y_label = "requests/s"};
+	FILE *f = mem_open();
+	assert_int_equal(svg_bar_chart(f, &c, cats, 3, &s, 1), 0);
+	char *out = mem_done(f);
+	assert_int_equal(count(out, "class=\"errbar\""), 2);
+	assert_non_null(strstr(out, "range 250 to 900"));
+	/* The axis reaches the highest whisker (900), not only the highest bar (300). */
+	assert_non_null(strstr(out, ">1000<"));
+	const char *p = strstr(out, "class=\"errbar\" d=\"M");
+	double x, y0, y1;
+	while (p) {
+		assert_int_equal(sscanf(p, "class=\"errbar\" d=\"M%lf %lfV%lf", &x, &y0, &y1), 3);
+		assert_true(y1 >= 60 && y1 < y0 && y0 <= 540);
+		p = strstr(p + 1, "class=\"errbar\" d=\"M");
+	}
+	free(out);
+	s.lo = NULL;                                              /* no ranges: no whiskers */
+	f = mem_open();
+	assert_int_equal(svg_bar_chart(f, &c, cats, 3, &s, 1), 0);
+	out = mem_done(f);
+	assert_int_equal(count(out, "errbar"), 0);
+	free(out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -180,6 +392,10 @@ int main(void)
 		cmocka_unit_test(test_ticks_log),
 		cmocka_unit_test(test_fmt_and_escape),
 		cmocka_unit_test(test_charts),
+		cmocka_unit_test(test_text_cols),
+		cmocka_unit_test(test_wrap),
+		cmocka_unit_test(test_chart_utf8_and_edges),
+		cmocka_unit_test(test_error_bars),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
