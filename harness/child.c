@@ -86,12 +86,24 @@ int child_start(struct child *c, char *const *argv, int timeout_ms, char *err, s
 		snprintf(c->addr, sizeof(c->addr), "%.*s", (int)sizeof(c->addr) - 1, line + 13);
 		return 0;
 	}
-	child_stop(c, 0);
+	/* A child that closed its stdout is on its way out: give it a moment
+	 * to exit by itself, so that its own exit status is the one reported
+	 * (not the SIGKILL of an impatient reap). */
+	child_stop(c, rc == -EPIPE ? 1000 : 0);
+	/* Name what was started: `socklab serve`, `socklab relay`. */
+	char what[64];
+	snprintf(what, sizeof(what), "socklab %s", argv[0] && argv[1] ? argv[1] : "child");
 	if (rc == -ETIMEDOUT)
-		snprintf(err, errlen, "server did not report its address within %d ms", timeout_ms);
+		snprintf(err, errlen, "%s did not report its address within %d ms", what, timeout_ms);
+	else if (rc == 0)
+		snprintf(err, errlen, "%s: unexpected first line '%.100s' (want 'listening on ADDR')",
+			 what, line);
+	else if (WIFSIGNALED(c->status))
+		snprintf(err, errlen, "%s exited before listening (killed by signal %d)", what,
+			 WTERMSIG(c->status));
 	else
-		snprintf(err, errlen, "server exited before listening (status %d; see its message above)",
-			 WIFEXITED(c->status) ? WEXITSTATUS(c->status) : -1);
+		snprintf(err, errlen, "%s exited before listening (status %d; see its message above)",
+			 what, WIFEXITED(c->status) ? WEXITSTATUS(c->status) : -1);
 	return rc == 0 ? -EPROTO : rc;
 }
 

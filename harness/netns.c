@@ -110,9 +110,16 @@ static int run_prog_out(char *const *argv, char *out, size_t outlen, char *err, 
 			break;
 		got += (size_t)r;
 		if (got == sizeof(msg) - 1) {
-			char sink[256];   /* keep draining so the program can finish */
-			while (read(p[0], sink, sizeof(sink)) > 0 || errno == EINTR)
-				;
+			/* Keep draining so the program can finish. (errno is only
+			 * looked at after a failed read: a 0 at EOF leaves a stale
+			 * EINTR in it, which looped here for ever.) */
+			char sink[256];
+			for (;;) {
+				ssize_t k = read(p[0], sink, sizeof(sink));
+				if (k > 0 || (k < 0 && errno == EINTR))
+					continue;
+				break;
+			}
 			break;
 		}
 	}
@@ -230,7 +237,10 @@ static int apply_link(const struct netns_pair *p, const struct netns_link *l,
 	}
 	if (rc == 0 && l->loss > 0) {
 		/* numgen random mod 10^6 < loss * 10^6: a drop probability with
-		 * a resolution of one in a million, on what reaches the server. */
+		 * a resolution of one in a million, on what reaches the server.
+		 * Only the client's own IPv4 TCP and UDP: its counter is a term
+		 * of the UDP accounting (link_dropped), which an ICMP error or
+		 * the veth's IPv6 neighbour discovery must not inflate. */
 		snprintf(cmp, sizeof(cmp), "%.0f", l->loss * 1e6);
 		rc = RUN(err, errlen, "ip", "netns", "exec", (char *)p->server, "nft", "add",
 			 "table", "inet", "sklab");
@@ -241,6 +251,7 @@ static int apply_link(const struct netns_pair *p, const struct netns_link *l,
 		if (rc == 0)
 			rc = RUN(err, errlen, "ip", "netns", "exec", (char *)p->server, "nft", "add",
 				 "rule", "inet", "sklab", "input", "iifname", NETNS_SERVER_IFACE,
+				 "ip", "saddr", NETNS_CLIENT_ADDR, "meta", "l4proto", "{ tcp, udp }",
 				 "numgen", "random", "mod", "1000000", "<", cmp, "counter", "drop");
 	}
 	return rc;
@@ -324,6 +335,30 @@ int netns_link_dropped(const struct netns_pair *p, uint64_t *packets, char *err,
 	return 0;
 }
 
+int netns_link_rate_dropped(const struct netns_pair *p, uint64_t *packets, char *err,
+			    size_t errlen)
+{
+	char out[2048];
+	*packets = 0;
+	if (!p->made_c)
+		return -ENOENT;
+	int rc = run_prog_out((char *const[]){"tc", "-n", (char *)p->client, "-s", "qdisc",
+					      "show", "dev", NETNS_CLIENT_IFACE, "root", NULL},
+			      out, sizeof(out), err, errlen);
+	if (rc < 0)
+		return rc;
+	/* "qdisc tbf 8001: root refcnt 2 rate 10Mbit burst 16Kb lat 50ms
+	 *   Sent 2088 bytes 12 pkt (dropped 319512, overlimits 0 requeues 0)" */
+	const char *c = strstr(out, "qdisc tbf ");
+	unsigned long long n;
+	if (!c || !(c = strstr(c, "(dropped ")) || sscanf(c + 9, "%llu", &n) != 1) {
+		snprintf(err, errlen, "tc -s qdisc show: no tbf drop count in '%.200s'", out);
+		return -EPROTO;
+	}
+	*packets = n;
+	return 0;
+}
+
 /* "sklab-PID-N-c" -> PID; false for any other name. */
 static bool parse_name(const char *name, long *pid)
 {
@@ -336,6 +371,59 @@ static bool parse_name(const char *name, long *pid)
 	return *pid > 0 && (side == 'c' || side == 's');
 }
 
+/* When process pid started, in seconds since the epoch (/proc/PID/stat
+ * field 22, in clock ticks since boot, plus btime); -1 if unknown. */
+static double proc_start_time(long pid)
+{
+	char path[64], buf[1024], line[256];
+	double btime = -1;
+	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return -1;
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	/* The name (field 2) may hold spaces and parentheses: fields 3.. start
+	 * after the last ')'. starttime is field 22, the 20th after it. */
+	const char *p = strrchr(buf, ')');
+	unsigned long long ticks = 0;
+	if (!p || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d "
+			 "%*d %*d %*d %*d %llu", &ticks) != 1)
+		return -1;
+	f = fopen("/proc/stat", "re");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "btime %lf", &btime) == 1)
+			break;
+	fclose(f);
+	long hz = sysconf(_SC_CLK_TCK);
+	return btime < 0 || hz <= 0 ? -1 : btime + (double)ticks / (double)hz;
+}
+
+/*
+ * Is the namespace at path (named for pid) left by a runner that is gone?
+ * Gone: no process pid, or one that started after the namespace was made
+ * (the pid was reused: a container's pids repeat from 1 on every start, so
+ * this happens, and then even our own pid can name a stale pair). The
+ * namespace's nsfs inode is made when `ip netns add` binds it, so its
+ * ctime is the pair's birth; a second of slack for the clocks' rounding.
+ * (Both are wall-clock times: a clock stepped forward by more than that
+ * between a live runner making its pair and this check would make the pair
+ * look stale. A lock held by the runner would not have that hole.)
+ */
+static bool ns_is_stale(const char *path, long pid)
+{
+	struct stat st;
+	if (kill((pid_t)pid, 0) < 0 && errno == ESRCH)
+		return true;
+	double started = proc_start_time(pid);
+	if (started < 0 || stat(path, &st) < 0)
+		return false;   /* cannot tell: leave it alone */
+	return started > (double)st.st_ctime + 1.0;
+}
+
 int netns_reap_stale(unsigned *reaped)
 {
 	char err[256];
@@ -343,16 +431,18 @@ int netns_reap_stale(unsigned *reaped)
 	DIR *d = opendir(NETNS_DIR);
 	if (!d)
 		return errno == ENOENT ? 0 : -errno;
-	/* Collect first: deleting while reading the directory may skip names. */
+	/* Collect first: deleting while reading the directory may skip names.
+	 * More than 64 stale ones wait for the next run. */
 	char names[64][64];
 	size_t n = 0;
 	struct dirent *e;
 	while ((e = readdir(d)) && n < 64) {
 		long pid;
-		if (!parse_name(e->d_name, &pid) || pid == (long)getpid() ||
-		    strlen(e->d_name) >= sizeof(names[0]))
+		char path[sizeof(NETNS_DIR) + 1 + sizeof(e->d_name)];
+		if (!parse_name(e->d_name, &pid) || strlen(e->d_name) >= sizeof(names[0]))
 			continue;
-		if (kill((pid_t)pid, 0) == 0 || errno == EPERM)
+		snprintf(path, sizeof(path), NETNS_DIR "/%s", e->d_name);
+		if (!ns_is_stale(path, pid))
 			continue;   /* its runner is alive */
 		memcpy(names[n++], e->d_name, strlen(e->d_name) + 1);
 	}

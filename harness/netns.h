@@ -92,12 +92,21 @@ int netns_pair_create(struct netns_pair *p, unsigned n, const struct netns_link 
  * when there is no pair, or -errno with err (no loss rule: -EIO).
  */
 int netns_link_dropped(const struct netns_pair *p, uint64_t *packets, char *err, size_t errlen);
+/*
+ * Packets the tbf of link.rate tail-dropped on the client's egress so far:
+ * datagrams the clients' sends "succeeded" with (UDP says ENOBUFS only with
+ * IP_RECVERR) that never reached the wire. 0, -ENOENT when there is no pair,
+ * or -errno with err (no tbf: -EPROTO).
+ */
+int netns_link_rate_dropped(const struct netns_pair *p, uint64_t *packets, char *err,
+			    size_t errlen);
 /* Remove both namespaces (their veth ends go with them). Idempotent. */
 void netns_pair_destroy(struct netns_pair *p);
 
 /*
- * Remove every sklab-PID-N-c/s namespace whose PID is not a running
- * socklab. Sets *reaped to the number removed. 0 or -errno.
+ * Remove every sklab-PID-N-c/s namespace whose runner is gone: no process
+ * PID, or one that started after the namespace was made (a reused pid,
+ * ours included). Sets *reaped to the number removed. 0 or -errno.
  */
 int netns_reap_stale(unsigned *reaped);
 

@@ -35,7 +35,7 @@ int rly_case_start(struct child *rly, const struct scn *s, const struct scn_case
 	rc = child_start(rly, argv, RELAY_START_MS, why, sizeof(why));
 	scn_argv_free(argv);
 	if (rc < 0)
-		snprintf(err, errlen, "relay: %s", why);
+		snprintf(err, errlen, "%s", why);   /* "socklab relay exited ..." */
 	return rc;
 }
 

@@ -4,17 +4,21 @@
  * comes in struct udp_acct; the rest is read back from what the case
  * already stored in its batch: the server's counters (metrics
  * server.udp.*), the impairment relay's (relay.dropped + relay.rate_dropped,
- * relay.duplicated)
- * and the capture's client -> server UDP packets (flows), so a part that
- * did not run is simply NULL.
+ * relay.duplicated), the link's loss rule and tbf (link.dropped,
+ * link.rate_dropped) and the
+ * capture's client -> server UDP packets (flows), so a part that did not
+ * run is simply NULL. With a relay the capture holds two legs, told apart
+ * by their server port: wire is the clients' leg (to a->wire_port),
+ * wire_relayed the relay's (to a->behind_port).
  */
 #include "harness/store_int.h"
 #include "harness/udp_acct.h"
 
 #include <errno.h>
 
-/* Bound: ?1 case id. One row: the server's four counters, the relay's
- * two, and the wire count (NULL unless the capture ran). */
+/* Bound: ?1 case id, ?2 the clients' port (0: any), ?3 the port behind the
+ * relay (0: no relay). One row: the server's four counters, the relay's
+ * two, the link's two, and the wire counts (NULL unless the capture ran). */
 static const char read_sql[] =
 	"SELECT"
 	" (SELECT value FROM metrics WHERE case_id = ?1 AND name = 'server.udp.received'),"
@@ -25,15 +29,23 @@ static const char read_sql[] =
 	" (SELECT sum(value) FROM metrics WHERE case_id = ?1"
 	"   AND name IN ('relay.dropped', 'relay.rate_dropped')),"
 	" (SELECT value FROM metrics WHERE case_id = ?1 AND name = 'relay.duplicated'),"
+	" (SELECT value FROM metrics WHERE case_id = ?1 AND name = 'link.dropped'),"
+	" (SELECT value FROM metrics WHERE case_id = ?1 AND name = 'link.rate_dropped'),"
 	" CASE WHEN (SELECT capture_status FROM cases WHERE id = ?1) = 'ok' THEN"
-	"  (SELECT coalesce(sum(c2s_packets), 0) FROM flows WHERE case_id = ?1 AND proto = 'udp')"
+	"  (SELECT coalesce(sum(c2s_packets), 0) FROM flows WHERE case_id = ?1 AND proto = 'udp'"
+	"    AND (?2 = 0 OR server_port = ?2))"
+	" END,"
+	" CASE WHEN ?3 != 0 AND (SELECT capture_status FROM cases WHERE id = ?1) = 'ok' THEN"
+	"  (SELECT coalesce(sum(c2s_packets), 0) FROM flows WHERE case_id = ?1 AND proto = 'udp'"
+	"    AND server_port = ?3)"
 	" END";
 
 static const char insert_sql[] =
 	"INSERT OR REPLACE INTO udp_accounting (case_id, sent, warmup_sent, refused, wire,"
-	" relay_dropped, relay_duplicated, rcvbuf_dropped, snmp_rcvbuf_errors, truncated,"
-	" received, unread, duplicates, reordered, unaccounted)"
-	" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)";
+	" wire_relayed, relay_dropped, relay_duplicated, link_dropped, link_rate_dropped,"
+	" rcvbuf_dropped, snmp_rcvbuf_errors, truncated, received, unread, duplicates, reordered,"
+	" unaccounted)"
+	" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)";
 
 static int64_t col(sqlite3_stmt *st, int i)
 {
@@ -48,6 +60,8 @@ static int read_stored(struct db *db, int64_t case_id, struct udp_acct *a)
 	if (rc != SQLITE_OK)
 		return db_fail(db, rc, "udp accounting: prepare");
 	sqlite3_bind_int64(st, 1, case_id);
+	sqlite3_bind_int(st, 2, a->wire_port);
+	sqlite3_bind_int(st, 3, a->behind_port);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		a->received = col(st, 0);
@@ -56,7 +70,10 @@ static int read_stored(struct db *db, int64_t case_id, struct udp_acct *a)
 		a->unread = col(st, 3);
 		a->relay_dropped = col(st, 4);
 		a->relay_duplicated = col(st, 5);
-		a->wire = col(st, 6);
+		a->link_dropped = col(st, 6);
+		a->link_rate_dropped = col(st, 7);
+		a->wire = col(st, 8);
+		a->wire_relayed = col(st, 9);
 		rc = SQLITE_OK;
 	} else {
 		rc = db_fail(db, rc, "udp accounting: read");
@@ -68,8 +85,9 @@ static int read_stored(struct db *db, int64_t case_id, struct udp_acct *a)
 int db_case_udp_accounting(struct db *db, int64_t case_id, struct udp_acct *a)
 {
 	const int64_t *v[] = {
-		&a->sent, &a->warmup_sent, &a->refused, &a->wire, &a->relay_dropped,
-		&a->relay_duplicated, &a->rcvbuf_dropped, &a->snmp_rcvbuf_errors,
+		&a->sent, &a->warmup_sent, &a->refused, &a->wire, &a->wire_relayed,
+		&a->relay_dropped, &a->relay_duplicated, &a->link_dropped, &a->link_rate_dropped,
+		&a->rcvbuf_dropped, &a->snmp_rcvbuf_errors,
 		&a->truncated, &a->received, &a->unread, &a->duplicates, &a->reordered,
 		&a->unaccounted,
 	};

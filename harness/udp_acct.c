@@ -5,6 +5,8 @@
  */
 #include "harness/udp_acct.h"
 
+#include "net/addr.h"
+
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,12 +15,28 @@ void udp_acct_begin(struct udp_acct *a, pid_t pid)
 {
 	*a = (struct udp_acct){
 		.sent = UDP_NA, .warmup_sent = UDP_NA, .refused = UDP_NA, .wire = UDP_NA,
-		.relay_dropped = UDP_NA, .relay_duplicated = UDP_NA,
+		.wire_relayed = UDP_NA, .relay_dropped = UDP_NA, .relay_duplicated = UDP_NA,
+		.link_dropped = UDP_NA, .link_rate_dropped = UDP_NA,
 		.rcvbuf_dropped = UDP_NA, .snmp_rcvbuf_errors = UDP_NA,
 		.truncated = UDP_NA, .received = UDP_NA, .unread = UDP_NA,
 		.duplicates = UDP_NA, .reordered = UDP_NA, .unaccounted = UDP_NA,
 	};
 	a->snmp_start = udp_snmp_read(pid);
+}
+
+static uint16_t port_of(const char *hostport)
+{
+	struct net_addr na;
+	char e[NET_ERRLEN];
+	if (!hostport || net_addr_parse_hostport(&na, hostport, e, sizeof(e)) < 0)
+		return 0;
+	return (uint16_t)net_addr_port(&na);
+}
+
+void udp_acct_set_ports(struct udp_acct *a, const char *target, const char *behind)
+{
+	a->wire_port = port_of(target);
+	a->behind_port = port_of(behind);
 }
 
 static void add(int64_t *f, uint64_t v)
@@ -58,8 +76,8 @@ int64_t udp_acct_balance(const struct udp_acct *a)
 {
 	if (a->sent == UDP_NA || a->received == UDP_NA || a->rcvbuf_dropped == UDP_NA)
 		return UDP_NA;
-	return a->sent + or0(a->relay_duplicated) - or0(a->relay_dropped) - a->rcvbuf_dropped
-	       - or0(a->truncated) - a->received - or0(a->unread);
+	return a->sent + or0(a->relay_duplicated) - or0(a->relay_dropped) - or0(a->link_dropped)
+	       - or0(a->link_rate_dropped) - a->rcvbuf_dropped - or0(a->truncated) - a->received - or0(a->unread);
 }
 
 /* ---------------------------------------------------------------- snmp */
@@ -200,13 +218,31 @@ void udp_acct_print(FILE *f, const struct udp_acct *a)
 		fputs(" - relay_duplicated ", f);
 		num(f, a->relay_duplicated);
 	}
-	fputs(a->unaccounted == 0 ? "  (all accounted)" : "  UNACCOUNTED ", f);
-	if (a->unaccounted != 0)
+	if (a->link_dropped != UDP_NA) {
+		fputs(" + link_dropped ", f);
+		num(f, a->link_dropped);
+	}
+	if (a->link_rate_dropped != UDP_NA) {
+		fputs(" + link_rate_dropped ", f);
+		num(f, a->link_rate_dropped);
+	}
+	if (a->unaccounted == UDP_NA) {
+		fputs("  (balance unknown)", f);   /* sent, received or rcvbuf_dropped */
+	} else if (a->unaccounted == 0) {
+		fputs("  (all accounted)", f);
+	} else {
+		fputs("  UNACCOUNTED ", f);
 		num(f, a->unaccounted);
+	}
 	fputs(";  refused ", f);
 	num(f, a->refused);
 	fputs("  wire ", f);
 	num(f, a->wire);
+	if (a->wire_relayed != UDP_NA) {
+		fputs(" (relayed ", f);
+		num(f, a->wire_relayed);
+		fputs(")", f);
+	}
 	fputs("  kernel RcvbufErrors +", f);
 	num(f, a->snmp_rcvbuf_errors);
 	fputs(" (system-wide)\n", f);
@@ -215,13 +251,13 @@ void udp_acct_print(FILE *f, const struct udp_acct *a)
 void udp_acct_json(FILE *f, const struct udp_acct *a)
 {
 	static const char *const names[] = {
-		"sent", "warmup_sent", "refused", "wire", "relay_dropped", "relay_duplicated",
-		"rcvbuf_dropped", "snmp_rcvbuf_errors", "truncated", "received", "unread",
+		"sent", "warmup_sent", "refused", "wire", "wire_relayed", "relay_dropped",
+		"relay_duplicated", "link_dropped", "link_rate_dropped", "rcvbuf_dropped", "snmp_rcvbuf_errors", "truncated", "received", "unread",
 		"duplicates", "reordered", "unaccounted",
 	};
 	const int64_t v[] = {
-		a->sent, a->warmup_sent, a->refused, a->wire, a->relay_dropped,
-		a->relay_duplicated, a->rcvbuf_dropped, a->snmp_rcvbuf_errors, a->truncated,
+		a->sent, a->warmup_sent, a->refused, a->wire, a->wire_relayed, a->relay_dropped,
+		a->relay_duplicated, a->link_dropped, a->link_rate_dropped, a->rcvbuf_dropped, a->snmp_rcvbuf_errors, a->truncated,
 		a->received, a->unread, a->duplicates, a->reordered, a->unaccounted,
 	};
 	fputs("\"udp\":{", f);

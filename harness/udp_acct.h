@@ -10,10 +10,18 @@
  *                        are not in `sent` and not a loss
  *   wire                 client -> server datagrams the capture saw (the
  *                        measured phase only: the capture starts after the
- *                        warmup); NULL without a capture
+ *                        warmup); NULL without a capture. With a relay the
+ *                        capture has both legs: wire is the client -> relay
+ *                        leg (what the app put on the wire, before any
+ *                        impairment), wire_relayed the relay -> server leg
  *   relay_dropped/_duplicated   the impairment relay's counters (metrics
  *                        relay.dropped + relay.rate_dropped, relay.duplicated);
  *                        NULL without one
+ *   link_dropped         topology pair: the link.loss nftables rule's counter
+ *                        (metric link.dropped, warmup included); NULL without
+ *   link_rate_dropped    topology pair: link.rate's tbf tail drops at the
+ *                        client's egress, before the wire (metric
+ *                        link.rate_dropped, warmup included); NULL without
  *   rcvbuf_dropped       the server sockets' SO_RXQ_OVFL drop counters, summed
  *   snmp_rcvbuf_errors   /proc/net/snmp Udp RcvbufErrors (+ snmp6
  *                        Udp6RcvbufErrors) delta over the case: system-wide,
@@ -25,8 +33,8 @@
  *
  * and the balance, which is 0 when every datagram is accounted for:
  *
- *   unaccounted = sent + relay_duplicated
- *               - relay_dropped - rcvbuf_dropped - truncated - received - unread
+ *   unaccounted = sent + relay_duplicated - relay_dropped - link_dropped
+ *               - link_rate_dropped - rcvbuf_dropped - truncated - received - unread
  *
  * Everything is an int64_t with UDP_NA (-1) for "not known" (stored NULL).
  */
@@ -43,17 +51,25 @@
 struct udp_acct {
 	bool udp;                     /* the case is a datagram case: account it */
 	int64_t sent, warmup_sent, refused, wire;
-	int64_t relay_dropped, relay_duplicated;
+	int64_t wire_relayed;
+	int64_t relay_dropped, relay_duplicated, link_dropped, link_rate_dropped;
 	int64_t rcvbuf_dropped, snmp_rcvbuf_errors;
 	int64_t truncated, received, unread;
 	int64_t duplicates, reordered;       /* the client's tracker (of replies) */
 	int64_t unaccounted;
 	int64_t snmp_start;                  /* RcvbufErrors at udp_acct_begin */
+	/* Which captured flows are which leg: the port the clients send to
+	 * (the relay's, with one) and the server's behind a relay (0: none,
+	 * or no port known: wire then counts every UDP flow). */
+	uint16_t wire_port, behind_port;
 };
 
 /* Everything unknown, and RcvbufErrors read now in the network namespace
  * of process pid (the server; <= 0: the calling thread's). */
 void udp_acct_begin(struct udp_acct *a, pid_t pid);
+/* The ports of wire and wire_relayed, from the clients' target and the
+ * address behind the relay ("HOST:PORT" each; NULL or unparsable: 0). */
+void udp_acct_set_ports(struct udp_acct *a, const char *target, const char *behind);
 /* Add a phase's client counts (sent, refused; and, for the measured phase,
  * the tracker's duplicates/reordered). */
 void udp_acct_add_client(struct udp_acct *a, bool warmup, uint64_t sent, uint64_t refused,

@@ -455,13 +455,21 @@ static void test_udp_loss(void **state)
 		print_message("link.loss %s: %.0f datagrams sent, loss %.2f%%\n", i ? "5%" : "0",
 			      sent, loss);
 		assert_true(sent > 9000);
+		/* Every datagram accounted for, the rule's drops as a term of
+		 * their own (NULL without the rule). */
+		assert_true(qd(d, "SELECT count(*) FROM udp_accounting WHERE case_id = %lld AND "
+			       "unaccounted = 0", id) == 1);
 		if (i == 0) {
 			if (!(loss < 0.5))
 				fail_msg("link.loss 0: loss_pct %.2f", loss);
 			assert_true(qd(d, "SELECT count(*) FROM metrics WHERE case_id = %lld AND "
 				       "name = 'link.dropped'", id) == 0);
+			assert_true(qd(d, "SELECT count(*) FROM udp_accounting WHERE case_id = %lld AND "
+				       "link_dropped IS NULL", id) == 1);
 			continue;
 		}
+		assert_true(qd(d, "SELECT link_dropped FROM udp_accounting WHERE case_id = %lld",
+			       id) == metric(d, id, "link.dropped"));
 		double dropped = metric(d, id, "link.dropped");
 		double share = 100 * dropped / sent;
 		print_message("  the rule dropped %.0f (%.2f%%)\n", dropped, share);
@@ -475,41 +483,149 @@ static void test_udp_loss(void **state)
 	free(err);
 }
 
-/* SIGINT while the pair exists and the clients run: exit 130, the case is
- * interrupted, nothing left behind. */
-static void test_sigint_cleanup(void **state)
+/*
+ * UDP flood of 1200-byte datagrams into link.rate 10M for 1 s: far more
+ * than the link carries, and the sender's tbf tail-drops the rest without
+ * telling the app (no IP_RECVERR, so no ENOBUFS). The accounting has them
+ * as link_rate_dropped (tc's drop counter): every datagram accounted for,
+ * and the capture on the veth, after the qdisc, saw exactly the others
+ * (no warmup, so wire_gap is -link_rate_dropped). Without the term all of
+ * them were unaccounted (seen: 319,512 of 321,600).
+ */
+static void test_rate_drops_accounted(void **state)
 {
 	(void)state;
 	need_root(false);
+	char scn[128], dbp[128], *out, *err;
+	pid_t pid;
+	scenario(scn, sizeof(scn), "ratedrop.yaml",
+		 "name: netns-ratedrop\n"
+		 "topology: pair\n"
+		 "link: {rate: 10M}\n"
+		 "server: {proto: udp, model: iterative, handler: discard, rcvbuf: 4m}\n"
+		 "clients: {count: 2, size: 1200, flood: true}\n"
+		 "capture: {enabled: true}\n"
+		 "duration: 1s\n");
+	path_in(dbp, sizeof(dbp), "ratedrop.db");
+	int rc = run_cli("ratedrop", (const char *[]){"run", scn, "--db", dbp, NULL}, NULL,
+			 15000, &pid, &out, &err);
+	if (rc != 0)
+		fail_msg("exit %d\nstdout:\n%s\nstderr:\n%s", rc, out, err);
+	assert_no_leftovers(pid);
+	sqlite3 *d = db_at(dbp);
+	long long id = (long long)qd(d, "SELECT id FROM cases WHERE run_id = %lld AND idx = 0", 1);
+	double sent = qd(d, "SELECT sent FROM udp_summary WHERE case_id = %lld", id);
+	double rd = qd(d, "SELECT link_rate_dropped FROM udp_summary WHERE case_id = %lld", id);
+	double wire = qd(d, "SELECT wire FROM udp_summary WHERE case_id = %lld", id);
+	double recv = qd(d, "SELECT received FROM udp_summary WHERE case_id = %lld", id);
+	print_message("rate 10M flood: sent %.0f, tbf dropped %.0f, wire %.0f, received %.0f\n",
+		      sent, rd, wire, recv);
+	assert_true(rd == metric(d, id, "link.rate_dropped"));
+	/* 10 Mbit/s for 1 s is about 1,000 datagrams of 1,242 bytes on the
+	 * wire; the flood offers more than that. */
+	assert_true(rd > 100);
+	assert_true(wire < 2000);
+	assert_true(qd(d, "SELECT unaccounted FROM udp_summary WHERE case_id = %lld", id) == 0);
+	assert_true(qd(d, "SELECT wire_gap FROM udp_summary WHERE case_id = %lld", id) == -rd);
+	if (!strstr(out, "+ link_rate_dropped "))
+		fail_msg("no link_rate_dropped term in:\n%s", out);
+	sqlite3_close(d);
+	free(out);
+	free(err);
+}
+
+/* A file of the source tree (the same helper as test_sticky.c and
+ * test_udp_acct.c; testlib has none). */
+static void repo_path(char *buf, size_t len, const char *rel)
+{
+	const char *me = __FILE__, *cut = strstr(me, "tests/integration/");
+	assert_non_null(cut);
+	snprintf(buf, len, "%.*s%s", (int)(cut - me), me, rel);
+}
+
+/*
+ * scenarios/link-loss.yaml as shipped: its thresholds hold (loss_pct
+ * between 3 and 7), and the UDP accounting names the link's drops: its
+ * link_dropped is the rule's counter, the text summary has the term, and
+ * with it every datagram is accounted for (without it, those would be
+ * the unaccounted ones).
+ */
+static void test_link_loss_scenario(void **state)
+{
+	(void)state;
+	need_root(true);
+	char yaml[512], dbp[128], *out, *err;
+	pid_t pid;
+	repo_path(yaml, sizeof(yaml), "scenarios/link-loss.yaml");
+	path_in(dbp, sizeof(dbp), "link-loss.db");
+	int rc = run_cli("linkloss", (const char *[]){"run", yaml, "--db", dbp, NULL}, NULL,
+			 20000, &pid, &out, &err);
+	if (rc != 0)
+		fail_msg("exit %d\nstdout:\n%s\nstderr:\n%s", rc, out, err);
+	assert_no_leftovers(pid);
+	sqlite3 *d = db_at(dbp);
+	long long id = (long long)qd(d, "SELECT id FROM cases WHERE run_id = %lld AND idx = 0", 1);
+	double sent = qd(d, "SELECT sent FROM udp_accounting WHERE case_id = %lld", id);
+	double ld = qd(d, "SELECT link_dropped FROM udp_accounting WHERE case_id = %lld", id);
+	double un = qd(d, "SELECT unaccounted FROM udp_accounting WHERE case_id = %lld", id);
+	print_message("link-loss.yaml: sent %.0f, link_dropped %.0f (%.2f%%), unaccounted %.0f\n",
+		      sent, ld, 100 * ld / sent, un);
+	assert_true(ld == metric(d, id, "link.dropped"));
+	if (!(ld > 0.03 * sent && ld < 0.07 * sent))
+		fail_msg("link_dropped %.0f of %.0f", ld, sent);
+	assert_true(un == 0);
+	char line[64];
+	snprintf(line, sizeof(line), " + link_dropped %.0f  (all accounted)", ld);
+	if (!strstr(out, line))
+		fail_msg("no '%s' in:\n%s", line, out);
+	sqlite3_close(d);
+	free(out);
+	free(err);
+}
+
+/* SIGINT while the pair is being made (sent the moment its first namespace
+ * appears, with tc, nft and the veth still to come), and while the pair
+ * exists and the clients run: exit 130, the case is interrupted, nothing
+ * left behind either way. */
+static void test_sigint_cleanup(void **state)
+{
+	(void)state;
+	need_root(true);
+	static const int delay_ms[] = {0, 1000};
 	char scn[128], dbp[128];
 	scenario(scn, sizeof(scn), "intr.yaml",
 		 "name: netns-intr\n"
 		 "topology: pair\n"
-		 "link: {rate: 20M}\n"
+		 "link: {rate: 20M, loss: 1%}\n"
 		 "server: {proto: tcp, handler: echo}\n"
 		 "clients: {count: 2}\n"
 		 "duration: 10s\n");
-	path_in(dbp, sizeof(dbp), "intr.db");
-	struct proc p;
-	spawn(&p, "intr", (const char *[]){"run", scn, "--db", dbp, "--quiet", NULL}, NULL);
-	double end = tl_ms() + 5000;
-	while (!has_ns_of(p.pid) && tl_ms() < end)
-		usleep(5000);
-	assert_true(has_ns_of(p.pid));
-	usleep(1000000);   /* the pair is up and the clients are running */
-	assert_int_equal(kill(p.pid, SIGINT), 0);
-	int rc = finish(&p, 8000);
-	char *out = read_file(p.out), *err = read_file(p.err);
-	if (rc != 130)
-		fail_msg("exit %d, want 130\nstdout:\n%s\nstderr:\n%s", rc, out, err);
-	assert_no_leftovers(p.pid);
-	sqlite3 *d = db_at(dbp);
-	char *st = qs(d, "SELECT status FROM cases WHERE run_id = %lld AND idx = 0", 1);
-	assert_string_equal(st, "interrupted");
-	free(st);
-	sqlite3_close(d);
-	free(out);
-	free(err);
+	for (size_t i = 0; i < 2; i++) {
+		char tag[16];
+		snprintf(tag, sizeof(tag), "intr%zu", i);
+		snprintf(dbp, sizeof(dbp), "%s/intr%zu.db", dir, i);
+		struct proc p;
+		spawn(&p, tag, (const char *[]){"run", scn, "--db", dbp, "--quiet", NULL}, NULL);
+		double end = tl_ms() + 5000;
+		while (!has_ns_of(p.pid) && tl_ms() < end)
+			usleep(1000);
+		assert_true(has_ns_of(p.pid));
+		usleep((useconds_t)delay_ms[i] * 1000);
+		assert_int_equal(kill(p.pid, SIGINT), 0);
+		int rc = finish(&p, 8000);
+		char *out = read_file(p.out), *err = read_file(p.err);
+		print_message("SIGINT %d ms after the first namespace: exit %d\n", delay_ms[i], rc);
+		if (rc != 130)
+			fail_msg("exit %d, want 130\nstdout:\n%s\nstderr:\n%s", rc, out, err);
+		assert_no_leftovers(p.pid);
+		sqlite3 *d = db_at(dbp);
+		char *st = qs(d, "SELECT status FROM cases WHERE run_id = %lld AND idx = 0", 1);
+		assert_string_equal(st, "interrupted");
+		free(st);
+		sqlite3_close(d);
+		free(out);
+		free(err);
+	}
 }
 
 /* A server that cannot start inside its namespace (its file root is
@@ -534,20 +650,79 @@ static void test_error_cleanup(void **state)
 	assert_no_leftovers(pid);
 	sqlite3 *d = db_at(dbp);
 	char *st = qs(d, "SELECT status || ': ' || error FROM cases WHERE run_id = %lld", 1);
-	assert_non_null(strstr(st, "error: server exited before listening"));
+	assert_non_null(strstr(st, "error: socklab serve exited before listening"));
 	free(st);
 	sqlite3_close(d);
 	free(out);
 	free(err);
 }
 
+static pid_t sleeper(void)
+{
+	pid_t c = fork();
+	assert_true(c >= 0);
+	if (c == 0) {
+		alarm(30);   /* never outlives a crashed test for long */
+		for (;;)
+			pause();
+	}
+	return c;
+}
+
+static void end_sleeper(pid_t c)
+{
+	if (c > 0) {
+		kill(c, SIGKILL);
+		waitpid(c, NULL, 0);
+	}
+}
+
+/* A new process with pid want (free now), through ns_last_pid; -1 when the
+ * system gives another pid (someone forked in between) or cannot. */
+static pid_t sleeper_at(pid_t want)
+{
+	int fd = open("/proc/sys/kernel/ns_last_pid", O_WRONLY | O_CLOEXEC);
+	char b[32];
+	int n = snprintf(b, sizeof(b), "%d", (int)want - 1);
+	for (int tries = 0; fd >= 0 && tries < 5; tries++) {
+		if (pwrite(fd, b, (size_t)n, 0) != n)
+			break;
+		pid_t c = sleeper();
+		if (c == want) {
+			close(fd);
+			return c;
+		}
+		end_sleeper(c);
+	}
+	if (fd >= 0)
+		close(fd);
+	return -1;
+}
+
 /* A namespace named for a runner that is dead (a pid that just exited) is
- * removed by the next run, whatever its topology; one of a live process
- * is left alone. */
+ * removed by the next run, whatever its topology; so is one whose pid now
+ * belongs to a process that started after the namespace was made (a reused
+ * pid); one of a live process that is older than it is left alone. */
 static void test_stale_reaped(void **state)
 {
 	(void)state;
 	need_root(false);
+	/* The reused pid: its first process lives while the namespace is
+	 * young (so no other runner reaps it meanwhile), then a new process
+	 * takes the pid over, more than the reaper's second of slack later. */
+	pid_t first = sleeper();
+	char reused[64];
+	snprintf(reused, sizeof(reused), "sklab-%d-8-c", (int)first);
+	free(prog_output((const char *[]){"ip", "netns", "add", reused, NULL}));
+	assert_true(has_ns_of(first));
+	usleep(2100000);
+	end_sleeper(first);
+	pid_t second = sleeper_at(first);
+	if (second < 0) {
+		print_message("could not get pid %d back: the reused-pid part is not run\n",
+			      (int)first);
+		free(prog_output((const char *[]){"ip", "netns", "delete", reused, NULL}));
+	}
 	pid_t dead = fork();
 	assert_true(dead >= 0);
 	if (dead == 0)
@@ -568,12 +743,19 @@ static void test_stale_reaped(void **state)
 	int rc = run_cli("reap", (const char *[]){"run", scn, "--db", dbp, NULL}, NULL, 10000,
 			 NULL, &out, &err);
 	bool alive_left = has_ns_of(getpid());
+	bool reused_left = second > 0 && has_ns_of(second);
 	free(prog_output((const char *[]){"ip", "netns", "delete", alive, NULL}));
+	if (reused_left)
+		free(prog_output((const char *[]){"ip", "netns", "delete", reused, NULL}));
+	end_sleeper(second);
 	if (rc != 0)
 		fail_msg("exit %d\nstderr:\n%s", rc, err);
 	assert_false(has_ns_of(dead));
 	assert_true(alive_left);
-	assert_non_null(strstr(err, "removed 1 network namespace left by a runner that died"));
+	assert_false(reused_left);
+	assert_non_null(strstr(err, second > 0
+			       ? "removed 2 network namespaces left by a runner that died"
+			       : "removed 1 network namespace left by a runner that died"));
 	free(out);
 	free(err);
 }
@@ -702,6 +884,8 @@ int main(void)
 		cmocka_unit_test_teardown(test_unprivileged_nobody, teardown),
 		cmocka_unit_test_teardown(test_rate_shaped, teardown),
 		cmocka_unit_test_teardown(test_udp_loss, teardown),
+		cmocka_unit_test_teardown(test_link_loss_scenario, teardown),
+		cmocka_unit_test_teardown(test_rate_drops_accounted, teardown),
 		cmocka_unit_test_teardown(test_sigint_cleanup, teardown),
 		cmocka_unit_test_teardown(test_error_cleanup, teardown),
 		cmocka_unit_test_teardown(test_stale_reaped, teardown),

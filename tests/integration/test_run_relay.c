@@ -274,6 +274,49 @@ static void test_capture_both_legs(void **state)
 	assert_true(segs_max > 2 * segs_min);
 }
 
+/*
+ * UDP through a lossy, duplicating relay with a capture (root): the capture
+ * holds both legs; the UDP accounting's wire is the clients' leg (every
+ * datagram the app sent, wire_gap 0, before the relay's impairment), and
+ * wire_relayed the relay's leg, which is the clients' less what the relay
+ * dropped plus what it duplicated (no warmup, so the relay's counters are
+ * those of the captured phase). Before the fix wire summed both legs and
+ * wire_gap came out near +sent.
+ */
+static void test_udp_capture_wire(void **state)
+{
+	(void)state;
+	if (geteuid() != 0)
+		skip();   /* capturing on lo needs root or CAP_NET_RAW */
+	char file[128], db[128], out[8192];
+	write_scenario(file, sizeof(file), "udpcap.yaml",
+		       "server: {proto: udp, handler: echo, rcvbuf: 4m}\n"
+		       "relay: {loss: 10%, dup: 5%, seed: 11}\n"
+		       "clients: {count: 2, rate: 2000, requests: 1000, size: 64}\n"
+		       "capture: {enabled: true}\n");
+	snprintf(db, sizeof(db), "%s/udpcap.db", dir);
+	assert_int_equal(run(db, file, out, sizeof(out)), 0);
+	/* The capture must have seen everything for the counts to be exact. */
+	assert_int_equal((long long)q(db, "SELECT pkts_dropped FROM capture_summary"), 0);
+	double sent = q(db, "SELECT sent FROM udp_summary"), wire = q(db, "SELECT wire FROM udp_summary");
+	double relayed = q(db, "SELECT wire_relayed FROM udp_summary");
+	double dropped = q(db, "SELECT relay_dropped FROM udp_summary");
+	double dup = q(db, "SELECT relay_duplicated FROM udp_summary");
+	print_message("udp relay capture: sent %.0f, wire %.0f, relayed %.0f, relay dropped %.0f "
+		      "duplicated %.0f\n", sent, wire, relayed, dropped, dup);
+	assert_int_equal((long long)sent, 1000);   /* requests: the clients' total */
+	assert_true(dropped > 50 && dup > 20);
+	assert_int_equal((long long)wire, 1000);
+	assert_int_equal((long long)q(db, "SELECT wire_gap FROM udp_summary"), 0);
+	assert_int_equal((long long)relayed, (long long)(wire - dropped + dup));
+	assert_int_equal((long long)q(db, "SELECT unaccounted FROM udp_summary"), 0);
+	/* The text summary says both. */
+	char want[64];
+	snprintf(want, sizeof(want), "wire %.0f (relayed %.0f)", wire, relayed);
+	if (!strstr(out, want))
+		fail_msg("no '%s' in:\n%s", want, out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -282,6 +325,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_target_through_relay, tl_cleanup),
 		cmocka_unit_test_teardown(test_bad_relay_keys, tl_cleanup),
 		cmocka_unit_test_teardown(test_capture_both_legs, tl_cleanup),
+		cmocka_unit_test_teardown(test_udp_capture_wire, tl_cleanup),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -102,7 +102,36 @@ static void test_balance(void **state)
 	 * the wire is a point on the way. */
 	a.refused = 500;
 	a.wire = 1;
+	a.wire_relayed = 2;
 	assert_int_equal(udp_acct_balance(&a), 0);
+	/* The link's loss rule is a sink of its own: without it its drops
+	 * would be unaccounted. */
+	a.relay_dropped = a.relay_duplicated = UDP_NA;
+	a.rcvbuf_dropped = 900;
+	a.received = 50;
+	assert_int_equal(udp_acct_balance(&a), 50);
+	a.link_dropped = 50;
+	assert_int_equal(udp_acct_balance(&a), 0);
+	a.link_dropped = 51;
+	assert_int_equal(udp_acct_balance(&a), -1);
+	/* link.rate's tbf drops at the sender's egress: a sink too. */
+	a.link_dropped = 40;
+	a.link_rate_dropped = 10;
+	assert_int_equal(udp_acct_balance(&a), 0);
+}
+
+static void test_ports(void **state)
+{
+	(void)state;
+	struct udp_acct a = fresh();
+	udp_acct_set_ports(&a, "127.0.0.1:4242", NULL);
+	assert_int_equal(a.wire_port, 4242);
+	assert_int_equal(a.behind_port, 0);
+	udp_acct_set_ports(&a, "[::1]:80", "198.18.0.2:9");
+	assert_int_equal(a.wire_port, 80);
+	assert_int_equal(a.behind_port, 9);
+	udp_acct_set_ports(&a, "no port", NULL);
+	assert_int_equal(a.wire_port, 0);
 }
 
 static void test_phases(void **state)
@@ -151,16 +180,36 @@ static void test_output(void **state)
 	assert_non_null(strstr(t, "UNACCOUNTED 1"));
 	assert_non_null(strstr(t, "wire -"));
 	assert_null(strstr(t, "relay"));
+	assert_null(strstr(t, "link_dropped"));
+	assert_null(strstr(t, "link_rate_dropped"));
 	free(t);
 	char *j = render(&a, true);
 	assert_non_null(strstr(j, "\"udp\":{\"sent\":1000,\"warmup_sent\":0,\"refused\":0,"
-			       "\"wire\":null,\"relay_dropped\":null,"));
+			       "\"wire\":null,\"wire_relayed\":null,\"relay_dropped\":null,"
+			       "\"relay_duplicated\":null,\"link_dropped\":null,"
+			       "\"link_rate_dropped\":null,\"rcvbuf_dropped\":990,"));
 	assert_non_null(strstr(j, "\"unaccounted\":1}"));
 	free(j);
 	a.received = 10;
 	a.unaccounted = udp_acct_balance(&a);
 	t = render(&a, false);
 	assert_non_null(strstr(t, "(all accounted)"));
+	free(t);
+	/* A link loss rule: its term in the line, and in the balance. */
+	a.link_dropped = 5;
+	a.wire = 1000;
+	a.wire_relayed = UDP_NA;
+	a.unaccounted = udp_acct_balance(&a);
+	t = render(&a, false);
+	assert_non_null(strstr(t, " + link_dropped 5  UNACCOUNTED -5;"));
+	assert_non_null(strstr(t, "wire 1000  kernel"));
+	free(t);
+	/* Unknown is not "unaccounted". */
+	a.received = UDP_NA;
+	a.unaccounted = udp_acct_balance(&a);
+	t = render(&a, false);
+	assert_non_null(strstr(t, "(balance unknown)"));
+	assert_null(strstr(t, "UNACCOUNTED"));
 	free(t);
 }
 
@@ -170,6 +219,7 @@ int main(void)
 		cmocka_unit_test(test_snmp_parse),
 		cmocka_unit_test(test_snmp_read_live),
 		cmocka_unit_test(test_balance),
+		cmocka_unit_test(test_ports),
 		cmocka_unit_test(test_phases),
 		cmocka_unit_test(test_output),
 	};
