@@ -23,6 +23,7 @@ static const char *const cause_names[AL_CAUSE__COUNT] = {
 	[AL_CAUSE_CWND] = "cwnd",
 	[AL_CAUSE_OFFLOAD] = "offload",
 	[AL_CAUSE_LATE_READER] = "late_reader",
+	[AL_CAUSE_BACK_TO_BACK] = "back_to_back",
 	[AL_CAUSE_UNKNOWN] = "unknown",
 };
 
@@ -50,15 +51,18 @@ static size_t op_lower(const struct al_op *ops, size_t n, uint64_t x)
 	return lo;
 }
 
-/* Ops overlapping [a, b): *first and the count (0 when none). */
+/* Ops overlapping [a, b): indexes [*first, *end) and the count of those
+ * with len > 0 (0 when none; empty ops inside the range are not counted but
+ * stay inside [*first, *end), so walk that range, not first + count). */
 static uint32_t op_overlap(const struct al_op *ops, size_t n, uint64_t a, uint64_t b,
-			   uint32_t *first)
+			   uint32_t *first, uint32_t *end)
 {
-	size_t i = op_lower(ops, n, a), k = 0;
+	size_t i = op_lower(ops, n, a), j = i, k = 0;
 	*first = (uint32_t)i;
-	for (size_t j = i; j < n && ops[j].off < b; j++)
+	for (; j < n && ops[j].off < b; j++)
 		if (ops[j].len > 0)
 			k++;
+	*end = (uint32_t)j;
 	return (uint32_t)k;
 }
 
@@ -131,7 +135,6 @@ static uint64_t acked_at(const struct ctx *c, uint64_t t)
 	return lo ? c->acked[lo - 1] : 0;
 }
 
-/* Why segment i carries several sends (align.h, "segment"). */
 /* Counted segments captured at or before t whose end is above acked. */
 static uint32_t inflight_at(const struct ctx *c, uint64_t t, uint64_t acked, uint64_t below)
 {
@@ -146,7 +149,10 @@ static uint32_t inflight_at(const struct ctx *c, uint64_t t, uint64_t acked, uin
 	return n;
 }
 
-static enum al_cause seg_cause(const struct ctx *c, size_t i, struct al_seg_label *l)
+/* Why segment i carries several sends (align.h, "segment"); sends
+ * [l->first_send, send_end) overlap it. */
+static enum al_cause seg_cause(const struct ctx *c, size_t i, struct al_seg_label *l,
+			       uint32_t send_end)
 {
 	const struct al_input *in = c->in;
 	const struct al_seg *s = &in->segs[i];
@@ -157,8 +163,10 @@ static enum al_cause seg_cause(const struct ctx *c, size_t i, struct al_seg_labe
 	/* The hold began when the earliest send with bytes in this segment
 	 * returned before the segment left. */
 	uint64_t t_h = AL_T_UNKNOWN;
-	for (uint32_t k = l->first_send; k < l->first_send + l->nsends && k < in->nsends; k++) {
+	for (uint32_t k = l->first_send; k < send_end; k++) {
 		uint64_t t = in->sends[k].t_ns;
+		if (!in->sends[k].len)
+			continue;
 		if (t != AL_T_UNKNOWN && t < s->t_ns && (t_h == AL_T_UNKNOWN || t < t_h))
 			t_h = t;
 	}
@@ -179,7 +187,7 @@ static enum al_cause seg_cause(const struct ctx *c, size_t i, struct al_seg_labe
 }
 
 /* Why recv r returned several segments or messages (align.h, "recv"). */
-static enum al_cause recv_cause(const struct ctx *c, const struct al_recv_label *l,
+static enum al_cause recv_cause(const struct ctx *c, struct al_recv_label *l,
 				const struct al_op *r, const struct al_result *out)
 {
 	const struct al_input *in = c->in;
@@ -192,14 +200,23 @@ static enum al_cause recv_cause(const struct ctx *c, const struct al_recv_label 
 	if (l->nsegs == 0 || r->t_call_ns == AL_T_UNKNOWN)
 		return AL_CAUSE_UNKNOWN;
 	size_t k = seg_lower(c, r->off), queued = 0;
+	uint64_t first = AL_T_UNKNOWN;    /* the earliest segment queued at t_call */
 	for (; k < c->nbyoff; k++) {
 		const struct al_seg *s = &in->segs[c->byoff[k]];
 		if (s->off >= r->off + r->len)
 			break;
-		if (s->t_ns <= r->t_call_ns)
+		if (s->t_ns <= r->t_call_ns) {
 			queued++;
+			if (first == AL_T_UNKNOWN || s->t_ns < first)
+				first = s->t_ns;
+		}
 	}
-	return queued >= 2 ? AL_CAUSE_LATE_READER : AL_CAUSE_UNKNOWN;
+	if (first != AL_T_UNKNOWN)
+		l->wait_ns = r->t_call_ns - first;
+	uint64_t late = in->late_ns ? in->late_ns : AL_LATE_NS;
+	if (queued >= 2 && l->wait_ns >= late)
+		return AL_CAUSE_LATE_READER;
+	return in->recv_call_bound ? AL_CAUSE_UNKNOWN : AL_CAUSE_BACK_TO_BACK;
 }
 
 static int ctx_init(struct ctx *c, const struct al_input *in)
@@ -258,11 +275,12 @@ static void align_segments(struct ctx *c, struct al_result *out)
 			continue;
 		}
 		out->n.segments++;
+		uint32_t send_end;
 		l->nsends = op_overlap(in->sends, in->nsends, s->off, s->off + s->len,
-				       &l->first_send);
+				       &l->first_send, &send_end);
 		if (l->nsends > 1) {
 			out->n.coalesced_segments++;
-			l->cause = seg_cause(c, i, l);
+			l->cause = seg_cause(c, i, l, send_end);
 			out->n.cause[l->cause]++;
 		}
 	}
@@ -303,7 +321,9 @@ static void align_recvs(struct ctx *c, struct al_result *out)
 		l->first_seg = j < c->nbyoff ? (uint32_t)c->byoff[j] : 0;
 		for (; j < c->nbyoff && in->segs[c->byoff[j]].off < r->off + r->len; j++)
 			l->nsegs++;
-		l->nmsgs = op_overlap(c->msgs, c->nmsgs, r->off, r->off + r->len, &l->first_msg);
+		uint32_t msg_end;
+		l->nmsgs = op_overlap(c->msgs, c->nmsgs, r->off, r->off + r->len, &l->first_msg,
+				      &msg_end);
 		if (l->nsegs > 1)
 			out->n.merged_recvs++;
 		if (l->nsegs > 1 || l->nmsgs > 1) {
@@ -317,9 +337,10 @@ static void align_recvs(struct ctx *c, struct al_result *out)
 		if (!o->len)
 			continue;
 		out->n.msgs++;
+		uint32_t recv_end;
 		l->nrecvs = op_overlap(in->recvs, in->nrecvs, o->off, o->off + o->len,
-				       &l->first_recv);
-		for (uint32_t k = l->first_recv; k < l->first_recv + l->nrecvs; k++)
+				       &l->first_recv, &recv_end);
+		for (uint32_t k = l->first_recv; k < recv_end; k++)
 			if (out->recv[k].nmsgs > 1)
 				l->sticky = true;
 		l->half = l->nrecvs > 1;

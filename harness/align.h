@@ -34,12 +34,26 @@
  * The hold begins when the earliest send with bytes in the segment that
  * returned before the segment was captured returned.
  *   recv:     OFFLOAD  all of its messages came in one offloaded segment;
- *             LATE_READER  two or more of its segments had been captured
- *                      before the recv call began (t_call_ns);
  *             (a recv whose messages all came in one coalesced segment takes
  *              that segment's cause: the sender merged them, not the reader)
- *             UNKNOWN  merged, but the call's start time is unknown or the
- *                      segments arrived while it ran.
+ *             LATE_READER  two or more of its segments had been captured
+ *                      before the recv call began (t_call_ns), the first of
+ *                      them at least late_ns (default AL_LATE_NS, 1 ms)
+ *                      before: the bytes sat in the receive queue while the
+ *                      reader was away (sleeping, busy, not scheduled);
+ *             BACK_TO_BACK  the reader was there in time (its first segment
+ *                      waited less than late_ns, or the segments arrived
+ *                      while the call ran): they arrived faster than one
+ *                      wake-up and recv. Not given when the receiver's
+ *                      t_call_ns is only a lower bound (recv_call_bound):
+ *                      the true wait may be longer, so UNKNOWN;
+ *             UNKNOWN  merged, but the call's start time is unknown.
+ *
+ * Send times: t_ns is when send() returned; that is what "held" and the
+ * Nagle hold's start use (a segment captured before the call returned left
+ * during the call: not held). t_call_ns (when the call began, if known) is
+ * the time to draw a send at: a segment may be captured before t_ns, never
+ * before t_call_ns. The rules do not need it.
  *
  * Times: every t_ns is on one clock (the runner uses nanoseconds from the
  * capture's start); 0 is a valid time, AL_T_UNKNOWN means unknown. Stream
@@ -53,6 +67,11 @@
 #include <stdint.h>
 
 #define AL_T_UNKNOWN UINT64_MAX
+/* The late-reader threshold: a recv's first segment waited this long in the
+ * receive queue. Measured on loopback (docs/analysis.md): readers on time
+ * waited 12-751 us (wake-up and scheduling on 2 busy CPUs), the 50 ms late
+ * reader 50.9-51.7 ms. */
+#define AL_LATE_NS 1000000ull
 
 enum al_cause {
 	AL_CAUSE_NONE,         /* no merge */
@@ -61,12 +80,14 @@ enum al_cause {
 	AL_CAUSE_CWND,
 	AL_CAUSE_OFFLOAD,
 	AL_CAUSE_LATE_READER,
+	AL_CAUSE_BACK_TO_BACK, /* merged in an on-time recv: arrived back to back */
 	AL_CAUSE_UNKNOWN,      /* merged, cause not established */
 	AL_CAUSE__COUNT
 };
 /* The first draft's name of AL_CAUSE_CWND. */
 #define AL_CAUSE_QUEUED AL_CAUSE_CWND
-/* "none", "nagle", "cork", "cwnd", "offload", "late_reader", "unknown". */
+/* "none", "nagle", "cork", "cwnd", "offload", "late_reader", "back_to_back",
+ * "unknown". */
 const char *al_cause_name(enum al_cause c);
 
 /* One captured segment of the direction (capture order). */
@@ -87,7 +108,8 @@ struct al_ack {
 /* One send() or recv() (or one message, for msgs) in stream order. */
 struct al_op {
 	uint64_t t_ns;         /* when the call returned (AL_T_UNKNOWN: unknown) */
-	uint64_t t_call_ns;    /* when it began (recvs: late-reader rule);
+	uint64_t t_call_ns;    /* when it began (recvs: the late-reader rule;
+	                          sends: not used by the rules, see above);
 	                          AL_T_UNKNOWN: unknown */
 	uint64_t off;          /* stream offset of its first byte */
 	uint32_t len;          /* bytes; 0-length ops are ignored */
@@ -102,6 +124,10 @@ struct al_input {
 	uint32_t mss;          /* 0: unknown (offload then only by the mark) */
 	bool nodelay;          /* the sender set TCP_NODELAY */
 	bool cork;             /* the sender used TCP_CORK */
+	uint64_t late_ns;      /* 0: AL_LATE_NS */
+	bool recv_call_bound;  /* recvs' t_call_ns is only a lower bound of
+	                          the call's start (the client engine's loop
+	                          wake-up): no back_to_back verdict */
 };
 
 /* Totals for the direction (flow_align's columns). */
@@ -117,8 +143,9 @@ struct al_counts {
 	/* cause[c]: coalesced segments plus merged/sticky recvs labelled c
 	 * (cause[AL_CAUSE_NONE] is unused). */
 	uint64_t cause[AL_CAUSE__COUNT];
-	uint64_t unmapped_bytes;     /* send bytes no segment covered (capture lost
-	                                them, or the capture was capped) */
+	uint64_t unmapped_bytes;     /* send bytes no counted (non-retransmitted)
+	                                segment covered (the capture lost them,
+	                                or was capped) */
 };
 
 struct al_seg_label {        /* parallel to in->segs */
@@ -134,9 +161,13 @@ struct al_seg_label {        /* parallel to in->segs */
 };
 
 struct al_recv_label {       /* parallel to in->recvs */
-	uint32_t first_seg, nsegs;   /* segments its bytes came in */
+	uint32_t first_seg, nsegs;   /* segments its bytes came in (first_seg:
+	                                index into in->segs) */
 	uint32_t first_msg, nmsgs;   /* messages it returned bytes of */
 	enum al_cause cause;     /* NONE unless nsegs > 1 or nmsgs > 1 */
+	/* nsegs > 1: how long its first segment had waited when the call
+	 * began (0 when it arrived later or t_call_ns is unknown). */
+	uint64_t wait_ns;
 };
 
 struct al_msg_label {        /* parallel to msgs (or sends when msgs is NULL) */

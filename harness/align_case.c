@@ -43,6 +43,14 @@ void al_case_begin(struct al_case *al, const struct scn *s, const struct scn_cas
 	al->nodelay = is_true(scn_case_get(c, "clients.nodelay"));
 	al->cork = is_true(scn_case_get(c, "clients.cork"));
 	al->srv_nodelay = is_true(scn_case_get(c, "server.nodelay"));
+	/* Handlers that answer every byte with one byte (servers/handler_basic.c). */
+	const char *h = scn_case_get(c, "server.handler");
+	size_t hl = h ? strcspn(h, ":") : 0;
+	static const char *const same[] = {"echo", "upper", "sleep", "spin"};
+	al->echo = !h;
+	for (size_t i = 0; h && i < sizeof(same) / sizeof(same[0]); i++)
+		if (strlen(same[i]) == hl && strncmp(h, same[i], hl) == 0)
+			al->echo = true;
 }
 
 int al_case_serve_argv(struct al_case *al, char ***argv)
@@ -99,6 +107,21 @@ void al_case_take_client(struct al_case *al, const struct ld_config *cfg,
 	res->nevents = 0;
 	al->nodelay = cfg->nodelay;
 	al->cork = cfg->cork;
+	al->target_port = (uint16_t)net_addr_port(&cfg->target);
+	/* A message is what the engine framed (clients/ld_stream.c): a size
+	 * drawn in [1, LD_MAX_STREAM_MSG] plus the framing's overhead. */
+	al->msg_len = 0;
+	al->split = 0;
+	if (cfg->files[0])
+		return;   /* file requests: one name per send */
+	if (cfg->size.kind == PL_FIXED) {
+		uint64_t a = cfg->size.a < 1 ? 1 : cfg->size.a;
+		if (a > LD_MAX_STREAM_MSG)
+			a = LD_MAX_STREAM_MSG;
+		al->msg_len = a + net_framing_overhead(&cfg->framing);
+	}
+	if (cfg->pattern == LD_SPLIT && cfg->pattern_n > 1)
+		al->split = cfg->pattern_n;
 }
 
 void al_case_end(struct al_case *al)
@@ -126,34 +149,77 @@ static void causes(FILE *f, const struct al_counts *n)
 		fputc(')', f);
 }
 
+static void merges(FILE *f, const struct al_counts *n)
+{
+	fprintf(f, "coalesced %" PRIu64 ", merged recvs %" PRIu64 ", sticky %" PRIu64
+		", half %" PRIu64, n->coalesced_segments, n->merged_recvs, n->sticky_msgs,
+		n->half_msgs);
+	causes(f, n);
+}
+
 void al_case_print(FILE *f, const struct al_case *al)
 {
 	if (!al->have)
 		return;
-	const struct al_counts *n = &al->c2s;
-	fprintf(f, "     c2s: %" PRIu64 " sends -> %" PRIu64 " segments -> %" PRIu64
-		" recvs; coalesced %" PRIu64 ", merged recvs %" PRIu64 ", sticky %" PRIu64
-		", half %" PRIu64, n->sends, n->segments, n->recvs, n->coalesced_segments,
-		n->merged_recvs, n->sticky_msgs, n->half_msgs);
-	causes(f, n);
-	if (n->unmapped_bytes)
-		fprintf(f, "; %" PRIu64 " bytes not captured", n->unmapped_bytes);
+	const struct al_counts *n = &al->c2s, *cl = &al->c2s_client_leg,
+			       *sl = &al->c2s_server_leg;
+	uint64_t unmapped = n->unmapped_bytes + cl->unmapped_bytes + sl->unmapped_bytes;
+	bool legs = cl->sends || sl->recvs;
+	if (n->sends || n->recvs || !legs) {
+		fprintf(f, "     c2s: %" PRIu64 " sends -> %" PRIu64 " segments -> %" PRIu64
+			" recvs; ", n->sends, n->segments, n->recvs);
+		merges(f, n);
+	}
+	if (legs) {
+		if (n->sends || n->recvs)
+			fputs(";\n", f);
+		/* Behind a relay: the client's sends met its leg's segments,
+		 * the server's recvs the relay's segments. */
+		fprintf(f, "     c2s via relay: client %" PRIu64 " sends -> %" PRIu64
+			" segments; relay %" PRIu64 " segments -> server %" PRIu64 " recvs; ",
+			cl->sends, cl->segments, sl->segments, sl->recvs);
+		struct al_counts m = *sl;   /* merges of both legs */
+		m.coalesced_segments += cl->coalesced_segments;
+		for (int c = 0; c < AL_CAUSE__COUNT; c++)
+			m.cause[c] += cl->cause[c];
+		merges(f, &m);
+	}
+	if (unmapped)
+		fprintf(f, "; %" PRIu64 " bytes not captured", unmapped);
+	if (al->srv_log_err < 0)
+		fprintf(f, "; server log unreadable: %s", strerror(-al->srv_log_err));
+	if (al->srv_skipped)
+		fprintf(f, "; server log: %zu bytes not records (torn or truncated)",
+			al->srv_skipped);
+	if (al->srv_unmatched)
+		fprintf(f, "; %" PRIu64 " server sends/recvs on no captured flow", al->srv_unmatched);
 	fputc('\n', f);
+}
+
+static void counts_json(FILE *f, const char *name, const struct al_counts *n)
+{
+	fprintf(f, ",\"%s\":{\"sends\":%" PRIu64 ",\"segments\":%" PRIu64 ",\"recvs\":%" PRIu64
+		",\"coalesced_segments\":%" PRIu64 ",\"merged_recvs\":%" PRIu64
+		",\"sticky_msgs\":%" PRIu64 ",\"half_msgs\":%" PRIu64 ",\"msgs\":%" PRIu64
+		",\"unmapped_bytes\":%" PRIu64 ",\"causes\":{",
+		name, n->sends, n->segments, n->recvs, n->coalesced_segments, n->merged_recvs,
+		n->sticky_msgs, n->half_msgs, n->msgs, n->unmapped_bytes);
+	for (int c = AL_CAUSE_NAGLE; c < AL_CAUSE__COUNT; c++)
+		fprintf(f, "%s\"%s\":%" PRIu64, c == AL_CAUSE_NAGLE ? "" : ",",
+			al_cause_name((enum al_cause)c), n->cause[c]);
+	fputs("}}", f);
 }
 
 void al_case_json(FILE *f, const struct al_case *al)
 {
 	if (!al->have)
 		return;
-	const struct al_counts *n = &al->c2s;
-	fprintf(f, ",\"align\":{\"flows\":%" PRIu64 ",\"c2s\":{\"sends\":%" PRIu64
-		",\"segments\":%" PRIu64 ",\"recvs\":%" PRIu64 ",\"coalesced_segments\":%" PRIu64
-		",\"merged_recvs\":%" PRIu64 ",\"sticky_msgs\":%" PRIu64 ",\"half_msgs\":%" PRIu64
-		",\"unmapped_bytes\":%" PRIu64 ",\"causes\":{",
-		al->flows, n->sends, n->segments, n->recvs, n->coalesced_segments,
-		n->merged_recvs, n->sticky_msgs, n->half_msgs, n->unmapped_bytes);
-	for (int c = AL_CAUSE_NAGLE; c < AL_CAUSE__COUNT; c++)
-		fprintf(f, "%s\"%s\":%" PRIu64, c == AL_CAUSE_NAGLE ? "" : ",",
-			al_cause_name((enum al_cause)c), n->cause[c]);
-	fprintf(f, "}}}");
+	fprintf(f, ",\"align\":{\"flows\":%" PRIu64, al->flows);
+	counts_json(f, "c2s", &al->c2s);
+	if (al->c2s_client_leg.sends || al->c2s_server_leg.recvs) {
+		counts_json(f, "c2s_client_leg", &al->c2s_client_leg);
+		counts_json(f, "c2s_server_leg", &al->c2s_server_leg);
+	}
+	fprintf(f, ",\"server_log_skipped_bytes\":%zu,\"server_unmatched\":%" PRIu64 "}",
+		al->srv_skipped, al->srv_unmatched);
 }

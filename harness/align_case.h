@@ -47,11 +47,29 @@ struct al_case {
 	size_t ncev;
 	uint64_t cev_dropped;
 	bool nodelay, cork;        /* the client's sockets */
+	uint16_t target_port;      /* what the clients connected to (the
+	                              server, or the relay in front of it) */
 	bool srv_nodelay;
-	/* What the summary shows: c2s totals over the case's aligned flows. */
+	/* Message bounds (docs/analysis.md, "Messages"), from the client's
+	 * config: every message msg_len framed bytes (a fixed size), else
+	 * split:K's K sends per message, else one send per message. */
+	uint64_t msg_len;          /* 0: sizes vary (or files) */
+	unsigned split;            /* K of split:K, else 0 */
+	bool echo;                 /* the handler's replies repeat the request's
+	                              bytes: s2c has the same bounds */
+	/* The server log: bytes that were not records (a torn or truncated
+	 * file), and records not matched to a captured flow. */
+	size_t srv_skipped;
+	uint64_t srv_unmatched;
+	int srv_log_err;           /* -errno reading it (0: read, or none) */
+	/* What the summary shows: c2s totals over the case's aligned flows
+	 * that have both ends' logs; behind a relay the client's leg (sends,
+	 * no recvs) and the server's (recvs, no sends) are totalled apart,
+	 * since adding their segments would count every byte twice. */
 	bool have;
 	uint64_t flows;
 	struct al_counts c2s, s2c;
+	struct al_counts c2s_client_leg, c2s_server_leg;
 };
 
 /* Decide for case c of s (al is zeroed first). */

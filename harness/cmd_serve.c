@@ -279,6 +279,12 @@ static int parse(int argc, char **argv, struct srv_config *cfg)
 		return -1;
 	}
 	enum srv_kind kind = net_proto_is_stream(cfg->proto) ? SRV_STREAM : SRV_DGRAM;
+	if (kind == SRV_DGRAM && (cfg->app_log || cfg->read_delay_ns || cfg->recv_size)) {
+		fprintf(stderr, "socklab serve: %s: stream protocols only (tcp, unix-stream)\n",
+			cfg->app_log ? "--app-log" : cfg->read_delay_ns ? "--read-delay"
+									 : "--recv-size");
+		return -1;
+	}
 	if (!model)
 		model = kind == SRV_STREAM ? "thread" : "iterative";
 	cfg->model = srv_model_find(model, kind);

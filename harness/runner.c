@@ -423,6 +423,9 @@ static void run_case(const struct scn *s, struct case_out *co, struct db *db, in
 		rc = netns_enter(pair.client, &saved_ns, err, sizeof(err));
 	progress_begin(pg, label, s->warmup_ns + phase_ns(co->c));
 	udp_acct_begin(&co->udp, srv.pid);
+	/* The capture's legs: the clients' (to target) and the relay's. */
+	udp_acct_set_ports(&co->udp, target ? target : scn_case_get(co->c, "target.address"),
+			   behind);
 	if (rc == 0 && s->warmup_ns) {
 		rc = load_phase(s, co->c, target, SCN_PHASE_WARMUP, o, &pg->replies, 0, &cfg, &res,
 				err, sizeof(err));
@@ -459,10 +462,20 @@ static void run_case(const struct scn *s, struct case_out *co, struct db *db, in
 
 	/* What the link's loss rule dropped (warmup included), read while the
 	 * pair still exists: the kernel's share of the loss, not the sockets'. */
-	uint64_t link_dropped = 0;
-	char lerr[256];
+	uint64_t link_dropped = 0, rate_dropped = 0;
+	char lerr[2][256] = {"", ""};
 	bool have_dropped = in_pair && measured && scn_case_get(co->c, "link.loss") &&
-			    netns_link_dropped(&pair, &link_dropped, lerr, sizeof(lerr)) == 0;
+			    netns_link_dropped(&pair, &link_dropped, lerr[0], sizeof(lerr[0])) == 0;
+	/* And what link.rate's tbf tail-dropped before the wire (client side). */
+	bool have_rate_dropped = in_pair && measured && scn_case_get(co->c, "link.rate") &&
+		netns_link_rate_dropped(&pair, &rate_dropped, lerr[1], sizeof(lerr[1])) == 0;
+	for (int k = 0; k < 2; k++)
+		if (lerr[k][0]) {   /* the case goes on; its accounting lacks the term */
+			pthread_mutex_lock(&pg->lock);
+			fprintf(o->progress, "%ssocklab run: warning: %s\n",
+				o->tty && !o->quiet ? "\r\033[K" : "", lerr[k]);
+			pthread_mutex_unlock(&pg->lock);
+		}
 
 	int dbrc = 0;
 	if (measured) {
@@ -477,6 +490,8 @@ static void run_case(const struct scn *s, struct case_out *co, struct db *db, in
 	}
 	if (have_dropped && dbrc == 0)
 		dbrc = db_case_metric(db, case_id, "link.dropped", (double)link_dropped);
+	if (have_rate_dropped && dbrc == 0)
+		dbrc = db_case_metric(db, case_id, "link.rate_dropped", (double)rate_dropped);
 	if (s->has_server && srv.stats[0] && dbrc == 0)
 		dbrc = store_server(db, case_id, &srv);
 	if (s->has_relay && rly.stats[0] && dbrc == 0)

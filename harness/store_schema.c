@@ -287,17 +287,20 @@ static const char migration_3[] =
 	"  recvs              INTEGER NOT NULL DEFAULT 0,\n"
 	"  coalesced_segments INTEGER NOT NULL DEFAULT 0,\n" /* segments carrying > 1 send */
 	"  merged_recvs       INTEGER NOT NULL DEFAULT 0,\n" /* recvs returning > 1 segment */
-	"  sticky_msgs        INTEGER NOT NULL DEFAULT 0,\n" /* sends sharing a recv with another */
-	"  half_msgs          INTEGER NOT NULL DEFAULT 0,\n" /* sends split across recvs */
+	"  sticky_msgs        INTEGER NOT NULL DEFAULT 0,\n" /* messages sharing a recv with another */
+	"  half_msgs          INTEGER NOT NULL DEFAULT 0,\n" /* messages split across recvs */
 	"  cause_nagle        INTEGER NOT NULL DEFAULT 0,\n"
 	"  cause_cork         INTEGER NOT NULL DEFAULT 0,\n"
 	"  cause_offload      INTEGER NOT NULL DEFAULT 0,\n"
 	"  cause_late_reader  INTEGER NOT NULL DEFAULT 0,\n"
 	"  unmapped_bytes     INTEGER NOT NULL DEFAULT 0,\n" /* app bytes no segment covered */
-	"  msgs               INTEGER NOT NULL DEFAULT 0,\n" /* messages (= sends unless split:K) */
+	"  msgs               INTEGER NOT NULL DEFAULT 0,\n" /* messages (docs/analysis.md) */
 	"  held_sends         INTEGER NOT NULL DEFAULT 0,\n" /* first byte left after send() returned */
 	"  cause_cwnd         INTEGER NOT NULL DEFAULT 0,\n" /* TCP_NODELAY, congestion window full */
 	"  cause_unknown      INTEGER NOT NULL DEFAULT 0,\n" /* merged, cause not established */
+	"  cause_back_to_back INTEGER NOT NULL DEFAULT 0,\n" /* merged in an on-time recv */
+	"  recv_wait_max_ns   INTEGER,\n"                   /* longest first-segment wait of a merged recv */
+	"  msg_bounds         TEXT,\n"                      /* 'sends' | 'size' | 'split' */
 	"  PRIMARY KEY (flow_id, dir)\n"
 	");\n"
 
@@ -312,7 +315,8 @@ static const char migration_3[] =
 	"  round(1.0 * a.msgs / nullif(a.recvs, 0), 3) AS msgs_per_recv,\n"
 	"  a.coalesced_segments, a.held_sends, a.merged_recvs, a.sticky_msgs, a.half_msgs,\n"
 	"  a.cause_nagle, a.cause_cork, a.cause_cwnd, a.cause_offload, a.cause_late_reader,\n"
-	"  a.cause_unknown, a.unmapped_bytes\n"
+	"  a.cause_back_to_back, a.cause_unknown, a.unmapped_bytes, a.recv_wait_max_ns, a.msg_bounds,\n"
+	"  json_extract(c.params, '$.\"server.read_delay\"') AS read_delay\n"
 	"  FROM flow_align a JOIN flows f ON f.id = a.flow_id JOIN cases c ON c.id = f.case_id\n"
 	"  ORDER BY c.run_id, c.idx, f.idx, a.dir;\n"
 
@@ -334,9 +338,12 @@ static const char migration_3[] =
 	"  sent               INTEGER,\n"           /* datagrams the app's sendmmsg took */
 	"  warmup_sent        INTEGER,\n"           /* of them in the warmup (not captured) */
 	"  refused            INTEGER,\n"           /* ENOBUFS/EAGAIN at the sender (resent) */
-	"  wire               INTEGER,\n"           /* client->server datagrams captured */
+	"  wire               INTEGER,\n"           /* client->server (->relay) datagrams captured */
+	"  wire_relayed       INTEGER,\n"           /* relay->server datagrams captured */
 	"  relay_dropped      INTEGER,\n"           /* the relay's impairment */
 	"  relay_duplicated   INTEGER,\n"
+	"  link_dropped       INTEGER,\n"           /* topology pair: the link.loss rule */
+	"  link_rate_dropped  INTEGER,\n"           /* topology pair: link.rate's tbf drops */
 	"  rcvbuf_dropped     INTEGER,\n"           /* SO_RXQ_OVFL on the server socket(s) */
 	"  snmp_rcvbuf_errors INTEGER,\n"           /* /proc/net/snmp Udp RcvbufErrors delta */
 	"  truncated          INTEGER,\n"           /* MSG_TRUNC */
@@ -352,9 +359,14 @@ static const char migration_3[] =
 	"CREATE VIEW udp_summary AS\n"
 	"SELECT c.run_id, c.idx AS case_index, u.case_id, c.model, c.clients, c.size, c.rate,\n"
 	"  u.sent, u.warmup_sent, u.refused, u.wire,\n"
-	"  u.wire - (u.sent - coalesce(u.warmup_sent, 0)\n"
-	"            - coalesce(u.relay_dropped, 0) + coalesce(u.relay_duplicated, 0)) AS wire_gap,\n"
-	"  u.relay_dropped, u.relay_duplicated, u.rcvbuf_dropped, u.snmp_rcvbuf_errors,\n"
+	/* wire is what the clients put on the wire (before a relay or the
+	 * link's loss rule; after link.rate's tbf, which makes it negative),
+	 * the measured phase's datagrams. */
+	"  u.wire - (u.sent - coalesce(u.warmup_sent, 0)) AS wire_gap,\n"
+	"  u.wire_relayed,\n"
+	"  u.relay_dropped, u.relay_duplicated, u.link_dropped, u.link_rate_dropped,\n"
+	"  u.rcvbuf_dropped,\n"
+	"  u.snmp_rcvbuf_errors,\n"
 	"  u.truncated, u.received, u.unread, u.unaccounted,\n"
 	"  round(100.0 * u.rcvbuf_dropped / nullif(u.sent, 0), 3) AS rcvbuf_dropped_pct,\n"
 	"  round(100.0 * u.received / nullif(u.sent, 0), 3) AS received_pct,\n"

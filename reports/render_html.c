@@ -36,11 +36,13 @@ static const char style[] =
 	"th, td { border: 1px solid #888; padding: 6px 10px; }\n"
 	"th { background: #e8e8e8; text-align: left; }\n"
 	"td.num { text-align: right; font-variant-numeric: tabular-nums; }\n"
+	"th.num { text-align: right; }\n"
 	"td.best { font-weight: bold; background: #cdebd9; }\n"
 	"td.bad { color: #b00020; font-weight: bold; }\n"
 	"tr.group td { border-top: 4px solid #111; }\n"
 	"div.wide { overflow-x: auto; }\n"
-	"p.note { font-size: 18px; }\n";
+	"p.note { font-size: 18px; }\n"
+	"p.bad { color: #b00020; font-weight: bold; }\n";
 
 static void esc(FILE *f, const char *s)
 {
@@ -84,32 +86,65 @@ static void meta(FILE *f, const struct rpt_run *r)
 	fputs("</p>\n", f);
 }
 
-/* Any rpt_table as an HTML table; group rows get a heavy rule. */
-static void html_table(FILE *f, const struct rpt_table *t)
+/*
+ * Part `part` of an rpt_table as an HTML table: the parameter columns and
+ * the part's columns. The capture and UDP parts keep only the rows that
+ * have a value in them, so that a 23-column table becomes two or three
+ * that fit a projector. Group rows get a heavy rule. heading (raw HTML, may
+ * be NULL) goes before the table, when it has rows. Returns the rows drawn.
+ */
+static size_t html_table(FILE *f, const struct rpt_table *t, enum rpt_part part,
+			 const char *heading)
 {
-	fputs("<div class=\"wide\"><table>\n<thead><tr>", f);
-	for (size_t c = 0; c < t->ncols; c++) {
-		fputs("<th>", f);
-		esc(f, t->cols[c].label);
-		fputs("</th>", f);
-	}
-	fputs("</tr></thead>\n<tbody>\n", f);
+	bool any_col = false;
+	for (size_t c = t->nparam_cols; c < t->ncols; c++)
+		any_col = any_col || t->cols[c].part == part;
+	if (!any_col)
+		return 0;
+	size_t drawn = 0;
 	for (size_t i = 0; i < t->nrows; i++) {
-		fputs(t->group_start[i] ? "<tr class=\"group\">" : "<tr>", f);
+		bool show = part == RPT_PART_MAIN;
+		for (size_t c = t->nparam_cols; c < t->ncols && !show; c++)
+			show = t->cols[c].part == part && strcmp(t->cells[i * t->ncols + c], "-") != 0;
+		if (!show)
+			continue;
+		if (drawn++ == 0) {
+			fputs(heading ? heading : "", f);
+			fputs("<div class=\"wide\"><table>\n<thead><tr>", f);
+			for (size_t c = 0; c < t->ncols; c++) {
+				if (c >= t->nparam_cols && t->cols[c].part != part)
+					continue;
+				fputs(rpt_col_numeric(t->cols[c].better) ? "<th class=\"num\">" : "<th>", f);
+				esc(f, t->cols[c].label);
+				fputs("</th>", f);
+			}
+			fputs("</tr></thead>\n<tbody>\n", f);
+		}
+		fputs(t->group_start[i] && drawn > 1 ? "<tr class=\"group\">" : "<tr>", f);
 		for (size_t c = 0; c < t->ncols; c++) {
+			if (c >= t->nparam_cols && t->cols[c].part != part)
+				continue;
 			const char *cell = t->cells[i * t->ncols + c];
 			bool num = rpt_col_numeric(t->cols[c].better);
 			bool best = t->best[i * t->ncols + c];
-			bool bad = t->cols[c].better == RPT_TEXT && strcmp(cell, "ok") != 0;
-			fprintf(f, "<td%s%s%s%s>", num || best || bad ? " class=\"" : "",
-				num ? (best ? "num best" : "num") : best ? "best" : "",
-				bad ? "bad" : "", num || best || bad ? "\"" : "");
+			bool worse = t->worse && t->worse[i * t->ncols + c];
+			bool bad = worse || (t->cols[c].better == RPT_TEXT && strcmp(cell, "ok") != 0);
+			const char *cls[3] = {num ? "num" : NULL, best ? "best" : NULL, bad ? "bad" : NULL};
+			fputs("<td", f);
+			for (int k = 0, first = 1; k < 3; k++)
+				if (cls[k]) {
+					fprintf(f, "%s%s", first ? " class=\"" : " ", cls[k]);
+					first = 0;
+				}
+			fputs(num || best || bad ? "\">" : ">", f);
 			esc(f, cell);
 			fputs("</td>", f);
 		}
 		fputs("</tr>\n", f);
 	}
-	fputs("</tbody>\n</table></div>\n", f);
+	if (drawn)
+		fputs("</tbody>\n</table></div>\n", f);
+	return drawn;
 }
 
 /*
@@ -150,9 +185,101 @@ static int cmp_dbl(const void *a, const void *b)
 }
 
 /*
+ * Throughput per configuration as bars, when no numeric parameter varies
+ * (only the model does, at one client count; or a single case): one bar
+ * per distinct set of parameter cells (repeat aside), in table order, the
+ * median of its repeats with a whisker from the lowest to the highest.
+ */
+static int chart_throughput_bars(FILE *f, const struct rpt_run *r, const struct rpt_table *t)
+{
+	size_t n = t->nrows ? t->nrows : 1, ncat = 0, dropped = 0;
+	char **cats = calloc(n, sizeof(*cats));
+	double *v = calloc(3 * n, sizeof(*v)), *tmp = calloc(n, sizeof(*tmp));
+	size_t *of = calloc(n, sizeof(*of));
+	bool ranges = false, any = false;
+	int rc = 0;
+	if (!cats || !v || !tmp || !of) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	for (size_t row = 0; row < t->nrows; row++) {
+		char *lab = NULL;
+		size_t len = 0, k;
+		FILE *m = open_memstream(&lab, &len);
+		if (!m) {
+			rc = -ENOMEM;
+			goto out;
+		}
+		bool first = true;
+		for (size_t c = 0; c < t->nparam_cols; c++) {
+			if (strcmp(t->cols[c].label, "repeat") == 0)
+				continue;
+			fprintf(m, "%s%s", first ? "" : " / ", t->cells[row * t->ncols + c]);
+			first = false;
+		}
+		if (first)
+			fputs("all cases", m);
+		if (fclose(m) != 0) {
+			free(lab);
+			rc = -ENOMEM;
+			goto out;
+		}
+		for (k = 0; k < ncat && strcmp(cats[k], lab) != 0; k++)
+			;
+		if (k < ncat) {
+			free(lab);
+		} else if (ncat == MAX_BARS) {
+			free(lab);
+			k = SIZE_MAX;
+			dropped++;
+		} else {
+			cats[ncat++] = lab;
+		}
+		of[row] = k;
+	}
+	double *lo = v + n, *hi = v + 2 * n;
+	for (size_t k = 0; k < ncat; k++) {
+		size_t nt = 0;
+		for (size_t row = 0; row < t->nrows; row++) {
+			double x = metric_or_nan(&r->cases[t->row_case[row]], "throughput_rps");
+			if (of[row] == k && isfinite(x))
+				tmp[nt++] = x;
+		}
+		qsort(tmp, nt, sizeof(*tmp), cmp_dbl);
+		v[k] = !nt ? NAN : nt % 2 ? tmp[nt / 2] : (tmp[nt / 2 - 1] + tmp[nt / 2]) / 2;
+		lo[k] = nt > 1 ? tmp[0] : NAN;
+		hi[k] = nt > 1 ? tmp[nt - 1] : NAN;
+		ranges = ranges || nt > 1;
+		any = any || nt > 0;
+	}
+	if (!any)
+		goto out;
+	struct svg_series ss = {.name = "throughput", .y = v, .n = ncat, .lo = lo, .hi = hi};
+	struct svg_chart ch = {.title = ranges ? "Throughput per case: median, whiskers min to max"
+					       " of the repeats" : "Throughput per case",
+			       .x_label = "case (the varying parameters, in table order)",
+			       .y_label = "throughput (requests/s)", .id = "chart-throughput"};
+	fputs("<h2>Throughput</h2>\n", f);
+	rc = svg_bar_chart(f, &ch, (const char *const *)cats, ncat, &ss, 1);
+	if (rc == -EINVAL)
+		rc = 0;
+	else if (rc == 0 && dropped)
+		fprintf(f, "<p class=\"note\">The first %d configurations.</p>\n", MAX_BARS);
+out:
+	for (size_t k = 0; cats && k < ncat; k++)
+		free(cats[k]);
+	free(cats);
+	free(v);
+	free(tmp);
+	free(of);
+	return rc;
+}
+
+/*
  * Throughput against the first numeric varying key that has at least two
  * values (preferring one named *clients*), one line per combination of the
- * other varying keys, the median over repeats at each point.
+ * other varying keys, the median over repeats at each point; bars when no
+ * numeric key varies.
  */
 static int chart_throughput(FILE *f, const struct rpt_run *r, const struct rpt_table *t,
 			    const char **keys, size_t nkeys)
@@ -177,16 +304,17 @@ static int chart_throughput(FILE *f, const struct rpt_run *r, const struct rpt_t
 			xk = k;
 	}
 	if (xk == nkeys)
-		return 0;
+		return chart_throughput_bars(f, r, t);
 	size_t n = r->ncases;
 	char **series = calloc(n, sizeof(*series));
 	size_t *of = calloc(n, sizeof(*of));
-	double *xs = calloc(n * n, sizeof(*xs)), *ys = calloc(n * n, sizeof(*ys));
-	size_t *np = calloc(n, sizeof(*np)), ns = 0;
+	/* Series s's points are xs/ys[off[s] ..]: at most one per row, n in all. */
+	double *xs = calloc(n, sizeof(*xs)), *ys = calloc(n, sizeof(*ys));
+	size_t *np = calloc(n, sizeof(*np)), *off = calloc(n + 1, sizeof(*off)), ns = 0;
 	double *tmp = calloc(n, sizeof(*tmp));
 	struct svg_series *ss = calloc(n, sizeof(*ss));
 	int rc = 0;
-	if (!series || !of || !xs || !ys || !np || !tmp || !ss) {
+	if (!series || !of || !xs || !ys || !np || !off || !tmp || !ss) {
 		rc = -ENOMEM;
 		goto out;
 	}
@@ -225,6 +353,10 @@ static int chart_throughput(FILE *f, const struct rpt_run *r, const struct rpt_t
 			free(name);
 		of[row] = s;
 	}
+	for (size_t row = 0; rc == 0 && row < n; row++)
+		off[of[row] + 1]++;
+	for (size_t s = 0; rc == 0 && s < ns; s++)
+		off[s + 1] += off[s];
 	for (size_t s = 0; rc == 0 && s < ns; s++) {
 		/* Each x of the series once, the median of its rows' throughput. */
 		for (size_t row = 0; row < n; row++) {
@@ -233,7 +365,7 @@ static int chart_throughput(FILE *f, const struct rpt_run *r, const struct rpt_t
 			double x = strtod(rpt_param(&r->cases[t->row_case[row]], keys[xk]), NULL);
 			bool seen = false;
 			for (size_t j = 0; j < np[s]; j++)
-				seen = seen || xs[s * n + j] == x;
+				seen = seen || xs[off[s] + j] == x;
 			if (seen)
 				continue;
 			size_t nt = 0;
@@ -244,12 +376,13 @@ static int chart_throughput(FILE *f, const struct rpt_run *r, const struct rpt_t
 					tmp[nt++] = v;
 			}
 			qsort(tmp, nt, sizeof(*tmp), cmp_dbl);
-			xs[s * n + np[s]] = x;
-			ys[s * n + np[s]] = !nt ? NAN : nt % 2 ? tmp[nt / 2] :
+			xs[off[s] + np[s]] = x;
+			ys[off[s] + np[s]] = !nt ? NAN : nt % 2 ? tmp[nt / 2] :
 					    (tmp[nt / 2 - 1] + tmp[nt / 2]) / 2;
 			np[s]++;
 		}
-		ss[s] = (struct svg_series){series[s], &xs[s * n], &ys[s * n], np[s]};
+		ss[s] = (struct svg_series){.name = series[s], .x = &xs[off[s]], .y = &ys[off[s]],
+					    .n = np[s]};
 	}
 	if (rc == 0) {
 		const char *dot = strrchr(keys[xk], '.');
@@ -276,6 +409,7 @@ out:
 	free(xs);
 	free(ys);
 	free(np);
+	free(off);
 	free(tmp);
 	free(ss);
 	return rc;
@@ -308,7 +442,7 @@ static int chart_latency(FILE *f, const struct rpt_run *r, const struct rpt_tabl
 		goto out;
 	struct svg_series ss[3];
 	for (int k = 0; k < 3; k++)
-		ss[k] = (struct svg_series){labels[k], NULL, &v[k * n], n};
+		ss[k] = (struct svg_series){.name = labels[k], .y = &v[k * n], .n = n};
 	struct svg_chart ch = {.title = "Latency percentiles per case (log scale)",
 			       .x_label = "case (the varying parameters, in table order)",
 			       .y_label = "latency (µs, log scale)", .y_log = true,
@@ -383,8 +517,12 @@ static int chart_timelines(FILE *f, const struct rpt_run *r, const struct rpt_ta
 			if (drawn == 0)
 				fputs("<h2>Sticky packets: how the sends met the wire and the reader</h2>\n"
 				      "<p class=\"note\">Each bar is one call or one segment, drawn from its"
-				      " first to its last byte at the time it happened. One tall recv bar"
-				      " covering several send bars: the messages stuck together.</p>\n", f);
+				      " first to its last byte: a segment when it was captured, a recv"
+				      " or a send when the call returned (the client does not log when"
+				      " a send began, so a segment sent during the call may sit a few"
+				      " microseconds left of its send). One tall recv bar covering"
+				      " several send bars: the"
+				      " messages stuck together.</p>\n", f);
 			rc = svg_timeline(f, &ch, lanes, RPT_TL_LANES);
 			if (rc == -EINVAL)
 				rc = 0;
@@ -434,7 +572,7 @@ static int chart_udp(FILE *f, const struct rpt_run *r, const struct rpt_table *t
 	}
 	struct svg_series ss[5];
 	for (size_t k = 0; k < nk; k++)
-		ss[k] = (struct svg_series){labels[k], NULL, &v[k * n], n};
+		ss[k] = (struct svg_series){.name = labels[k], .y = &v[k * n], .n = n};
 	struct svg_chart ch = {.title = "Where every datagram went (client to server)",
 			       .x_label = "datagrams sent by the application",
 			       .height = (int)(200 + 90 * n < 1400 ? 200 + 90 * n : 1400),
@@ -477,12 +615,19 @@ int rpt_render_html(const struct rpt_run *r, FILE *f)
 			rc = chart_timelines(f, r, &t);
 		if (rc == 0)
 			rc = chart_udp(f, r, &t);
-		fputs("<h2>Cases</h2>\n", f);
-		html_table(f, &t);
+		html_table(f, &t, RPT_PART_MAIN, "<h2>Cases</h2>\n");
 		fputs("<p class=\"note\">Highlighted: the best value of its column (highest throughput;"
-		      " lowest latency, errors, loss, CPU and memory). sends/segments/recvs/sticky/half:"
-		      " the client-to-server stream of the captured flows; sent ... unaccounted: the UDP"
-		      " accounting.</p>\n", f);
+		      " lowest latency, errors, loss, CPU and memory).</p>\n", f);
+		if (html_table(f, &t, RPT_PART_TCP, "<h2 id=\"table-tcp\">Captured TCP streams</h2>\n"))
+			fputs("<p class=\"note\">The client-to-server stream of each case's captured flows:"
+			      " the client's sends, the wire segments carrying data, the server's recvs;"
+			      " sticky: messages that shared a recv with another; half: messages a recv"
+			      " returned only part of.</p>\n", f);
+		if (html_table(f, &t, RPT_PART_UDP, "<h2 id=\"table-udp\">UDP accounting</h2>\n"))
+			fputs("<p class=\"note\">Every datagram the client sent, followed: refused by the"
+			      " sender's kernel, seen on the wire, dropped by the relay, dropped because the"
+			      " receive buffer was full, truncated, received; unaccounted: none of"
+			      " these.</p>\n", f);
 	} else {
 		fputs("<p class=\"note\">(no cases)</p>\n", f);
 	}
@@ -521,9 +666,12 @@ int rpt_render_compare_html(const struct rpt_compare *c, FILE *f)
 	size_t ncat = c->ncases < MAX_BARS ? c->ncases : MAX_BARS;
 	if (m < c->nmetrics && ncat) {
 		char **cats = calloc(ncat, sizeof(*cats));
-		double *v = calloc(ncat * c->nruns, sizeof(*v));
+		/* v: medians, then the min and the max of each run's repeats. */
+		double *v = calloc(3 * ncat * c->nruns, sizeof(*v));
+		double *lo = v ? v + ncat * c->nruns : NULL, *hi = v ? lo + ncat * c->nruns : NULL;
 		char (*names)[64] = calloc(c->nruns, sizeof(*names));
 		struct svg_series *ss = calloc(c->nruns, sizeof(*ss));
+		bool ranges = false;
 		if (!cats || !v || !names || !ss)
 			rc = -ENOMEM;
 		for (size_t i = 0; rc == 0 && i < ncat; i++) {
@@ -547,20 +695,38 @@ int rpt_render_compare_html(const struct rpt_compare *c, FILE *f)
 			for (size_t k = 0; k < c->nruns; k++) {
 				const struct rpt_stat *st = &c->cases[i].stats[k * c->nmetrics + m];
 				v[k * ncat + i] = st->n ? st->median : NAN;
+				/* A range only where there are repeats: one value has none. */
+				lo[k * ncat + i] = st->n > 1 ? st->min : NAN;
+				hi[k * ncat + i] = st->n > 1 ? st->max : NAN;
+				ranges = ranges || st->n > 1;
 			}
 		}
 		for (size_t k = 0; rc == 0 && k < c->nruns; k++) {
 			snprintf(names[k], sizeof(names[k]), "run %lld", (long long)c->runs[k]->id);
-			ss[k] = (struct svg_series){names[k], NULL, &v[k * ncat], ncat};
+			ss[k] = (struct svg_series){.name = names[k], .y = &v[k * ncat], .n = ncat,
+						    .lo = &lo[k * ncat], .hi = &hi[k * ncat]};
 		}
 		if (rc == 0) {
-			struct svg_chart ch = {.title = "Throughput per case and run (median of repeats)",
+			struct svg_chart ch = {.title = ranges ?
+					       "Throughput per case and run: median, whiskers min to max of the repeats" :
+					       "Throughput per case and run",
 					       .x_label = "case (the varying parameters)",
 					       .y_label = "throughput (requests/s)", .id = "chart-compare"};
 			fputs("<h2>Throughput</h2>\n", f);
 			rc = svg_bar_chart(f, &ch, (const char *const *)cats, ncat, ss, c->nruns);
-			if (rc == -EINVAL)
+			if (rc == -EINVAL) {
+				fputs("<p class=\"note\">No throughput was measured.</p>\n", f);
 				rc = 0;
+			} else if (rc == 0 && ranges) {
+				fputs("<p class=\"note\">Each bar is the median of the case's repeats in that"
+				      " run; its whisker spans the lowest to the highest repeat. Bars without"
+				      " a whisker had a single value. Whiskers that do not overlap: the change"
+				      " is larger than the runs' own noise (a verdict, !, needs 3 repeats"
+				      " or more in each run: see the table and docs/reports.md).</p>\n", f);
+			}
+			if (rc == 0 && ncat < c->ncases)
+				fprintf(f, "<p class=\"note\">The first %zu of %zu cases.</p>\n", ncat,
+					c->ncases);
 		}
 		for (size_t i = 0; cats && i < ncat; i++)
 			free(cats[i]);
@@ -570,12 +736,17 @@ int rpt_render_compare_html(const struct rpt_compare *c, FILE *f)
 		free(ss);
 	}
 	if (rc == 0) {
-		fputs("<h2>Cases</h2>\n", f);
-		html_table(f, &t);
+		for (size_t k = 1; k < c->nruns; k++)
+			if (rpt_compare_matched(c, k) == 0)
+				fprintf(f, "<p class=\"note bad\">Run %lld shares no case with the baseline run"
+					" %lld: cases line up only when all their parameters (repeat aside) are"
+					" equal.</p>\n", (long long)c->runs[k]->id, (long long)c->runs[0]->id);
+		html_table(f, &t, RPT_PART_MAIN, "<h2>Cases</h2>\n");
 		fputs("<p class=\"note\">Values are medians over a case's repeats; diff and diff% are"
 		      " against the baseline. ! significant: the runs' ranges (min to max over repeats)"
-		      " do not overlap (highlighted); ~ within the runs' noise; ? no noise estimate"
-		      " (fewer than 2 repeats in a run).</p>\n", f);
+		      " do not overlap, highlighted green when better and red when worse; ~ within the"
+		      " runs' noise; ? no verdict: fewer than 2 repeats in a run, or too few for ranges"
+		      " apart to mean much (2 and 2 repeats are apart 1 time in 3 by chance).</p>\n", f);
 	}
 	fputs("</body>\n</html>\n", f);
 	rpt_table_free(&t);

@@ -25,6 +25,7 @@
 /* Lives in a MAP_SHARED page so forked children draw from one counter. */
 struct al_shared {
 	atomic_uint_fast32_t next_conn;
+	atomic_uint_fast64_t written;   /* records asked for (SRV_AL_MAX_RECS) */
 	atomic_uint_fast64_t dropped;
 };
 
@@ -61,6 +62,7 @@ int srv_applog_open(struct srv_applog **out, const char *path, uint64_t sample_n
 		return rc;
 	}
 	atomic_init(&log->sh->next_conn, 1);
+	atomic_init(&log->sh->written, 0);
 	atomic_init(&log->sh->dropped, 0);
 	*out = log;
 	return 0;
@@ -80,9 +82,42 @@ uint64_t srv_applog_sample_ns(const struct srv_applog *log)
 	return log ? log->sample_ns : 0;
 }
 
+static uint32_t rec_sum(const struct srv_al_rec *r)
+{
+	struct srv_al_rec c;
+	memcpy(&c, r, sizeof c);
+	memset(c.check, 0, sizeof c.check);
+	const unsigned char *p = (const unsigned char *)&c;
+	uint32_t h = 2166136261u;
+	for (size_t i = 0; i < sizeof c; i++)
+		h = (h ^ p[i]) * 16777619u;
+	return h & 0xffffffu;
+}
+
+void srv_al_rec_seal(struct srv_al_rec *r)
+{
+	uint32_t h = rec_sum(r);
+	r->check[0] = (uint8_t)h;
+	r->check[1] = (uint8_t)(h >> 8);
+	r->check[2] = (uint8_t)(h >> 16);
+}
+
+bool srv_al_rec_valid(const struct srv_al_rec *r)
+{
+	uint32_t h = rec_sum(r);
+	return r->magic == SRV_AL_MAGIC && r->kind >= SRV_AL_ACCEPT && r->kind <= SRV_AL_SAMPLE &&
+	       r->check[0] == (uint8_t)h && r->check[1] == (uint8_t)(h >> 8) &&
+	       r->check[2] == (uint8_t)(h >> 16);
+}
+
 static void put(struct srv_applog *log, struct srv_al_rec *r)
 {
 	r->magic = SRV_AL_MAGIC;
+	srv_al_rec_seal(r);
+	if (atomic_fetch_add(&log->sh->written, 1) >= SRV_AL_MAX_RECS) {
+		atomic_fetch_add(&log->sh->dropped, 1);
+		return;
+	}
 	ssize_t w;
 	do
 		w = write(log->fd, r, sizeof *r);
@@ -185,10 +220,62 @@ void srv_al_sample(struct srv_alconn *a)
 	put(a->log, &r);
 }
 
-int srv_applog_read(const char *path, struct srv_al_rec **recs, size_t *n)
+uint64_t srv_applog_dropped(const struct srv_applog *log)
+{
+	return log ? atomic_load(&log->sh->dropped) : 0;
+}
+
+/* The records of p[0..len) into out (len / 64 entries; out may be p
+ * itself: a record is only ever moved towards the start). */
+static size_t scan(const unsigned char *p, size_t len, struct srv_al_rec *out, size_t *skip)
+{
+	size_t cnt = 0, i = 0;
+	*skip = 0;
+	while (len - i >= sizeof *out) {
+		struct srv_al_rec r;
+		memcpy(&r, p + i, sizeof r);   /* p need not be aligned */
+		/* The magic first: most skipped bytes fail there, cheaply. */
+		if (r.magic == SRV_AL_MAGIC && srv_al_rec_valid(&r)) {
+			memmove(&out[cnt++], &r, sizeof r);
+			i += sizeof r;
+		} else {
+			++*skip;
+			i++;
+		}
+	}
+	*skip += len - i;
+	return cnt;
+}
+
+int srv_applog_parse(const void *buf, size_t len, struct srv_al_rec **recs, size_t *n,
+		     size_t *skipped)
+{
+	size_t cap = len / sizeof(struct srv_al_rec), skip;
+	*recs = NULL;
+	*n = 0;
+	if (skipped)
+		*skipped = 0;
+	struct srv_al_rec *r = malloc((cap ? cap : 1) * sizeof *r);
+	if (!r)
+		return -ENOMEM;
+	size_t cnt = scan(buf, len, r, &skip);
+	if (skipped)
+		*skipped = skip;
+	if (len && !cnt) {
+		free(r);
+		return -EPROTO;
+	}
+	*recs = r;
+	*n = cnt;
+	return 0;
+}
+
+int srv_applog_read(const char *path, struct srv_al_rec **recs, size_t *n, size_t *skipped)
 {
 	*recs = NULL;
 	*n = 0;
+	if (skipped)
+		*skipped = 0;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
@@ -198,15 +285,21 @@ int srv_applog_read(const char *path, struct srv_al_rec **recs, size_t *n)
 		close(fd);
 		return rc;
 	}
-	size_t cnt = (size_t)st.st_size / sizeof(struct srv_al_rec);
-	struct srv_al_rec *r = malloc((cnt ? cnt : 1) * sizeof *r);
-	if (!r) {
+	if ((uint64_t)st.st_size > SRV_AL_MAX_BYTES) {
+		close(fd);
+		return -EFBIG;
+	}
+	/* Read into memory aligned for the records and compact them in
+	 * place: one copy of the file in memory, not two. */
+	size_t want = (size_t)st.st_size, got = 0, skip;
+	struct srv_al_rec *r = malloc(want / sizeof *r * sizeof *r + sizeof *r);
+	char *buf = (char *)r;
+	if (!buf) {
 		close(fd);
 		return -ENOMEM;
 	}
-	size_t want = cnt * sizeof *r, got = 0;
 	while (got < want) {
-		ssize_t k = read(fd, (char *)r + got, want - got);
+		ssize_t k = read(fd, buf + got, want - got);
 		if (k < 0 && errno == EINTR)
 			continue;
 		if (k <= 0)
@@ -214,12 +307,12 @@ int srv_applog_read(const char *path, struct srv_al_rec **recs, size_t *n)
 		got += (size_t)k;
 	}
 	close(fd);
-	cnt = got / sizeof *r;
-	for (size_t i = 0; i < cnt; i++) {
-		if (r[i].magic != SRV_AL_MAGIC) {
-			free(r);
-			return -EPROTO;
-		}
+	size_t cnt = scan((const unsigned char *)buf, got, r, &skip);
+	if (skipped)
+		*skipped = skip;
+	if (got && !cnt) {
+		free(r);
+		return -EPROTO;
 	}
 	*recs = r;
 	*n = cnt;

@@ -7,11 +7,14 @@
  *
  * Format: a flat file of fixed-size records (struct srv_al_rec, host byte
  * order, 64 bytes), each written with one write() on a descriptor opened
- * with O_APPEND. Appends of one record are atomic on a regular file, so the
- * threads of every model and the children of fork/prefork (which inherit
- * the descriptor) write to the same file without a lock and without
- * tearing a record. Records of one connection are in the order they
- * happened; records of different connections interleave.
+ * with O_APPEND. On Linux an O_APPEND write to a regular file is not
+ * interleaved with another, so the threads of every model and the children
+ * of fork/prefork (which inherit the descriptor) write to the same file
+ * without a lock. A write can still come out short (disk full, a child
+ * killed mid-write) and leave a torn record that the next one follows: the
+ * reader finds records by magic, kind and a 24-bit check, skips what is not
+ * one, and counts the bytes skipped. Records of one connection are in the
+ * order they happened; records of different connections interleave.
  *
  * Times are CLOCK_MONOTONIC (net/clock.h). Connection ids come from a
  * counter in a shared mapping, so they are unique across forked children.
@@ -40,7 +43,9 @@ enum srv_al_kind {
 struct srv_al_rec {
 	uint32_t magic;      /* SRV_AL_MAGIC */
 	uint8_t kind;        /* enum srv_al_kind */
-	uint8_t pad[3];
+	uint8_t check[3];    /* FNV-1a (32 bit) of the 64 bytes with check
+	                        zeroed, low 24 bits, little-endian: tells a
+	                        record from a torn one glued to the next */
 	uint32_t conn;       /* from 1, unique in the server's life */
 	uint32_t len;        /* RECV/SEND: bytes */
 	uint64_t t_ns;       /* when the call returned (SAMPLE: when taken) */
@@ -85,9 +90,29 @@ void srv_al_end(struct srv_alconn *a);
 void srv_al_sample(struct srv_alconn *a);
 bool srv_al_sampling(const struct srv_alconn *a);
 
-/* Read a whole log. *recs (caller frees with free()) gets the records;
- * a truncated last record is ignored. 0 or -errno (-EPROTO: not a log). */
-int srv_applog_read(const char *path, struct srv_al_rec **recs, size_t *n);
+/* Read a whole log (srv_applog_parse on the file's bytes). *recs (caller
+ * frees with free()) gets the records. 0 or -errno (-EPROTO: not a log,
+ * -EFBIG: above SRV_AL_MAX_BYTES). *skipped (may be NULL) gets the bytes
+ * that were not part of a record. */
+int srv_applog_read(const char *path, struct srv_al_rec **recs, size_t *n, size_t *skipped);
+/* The records in len bytes that may be damaged (a torn append after a
+ * failed write, a truncated tail, garbage): a record is 64 bytes starting
+ * with SRV_AL_MAGIC, a kind in 1..5 and its check (srv_al_rec_valid);
+ * other bytes are skipped one at a time until the next record, and counted
+ * in *skipped (may be NULL). Never reads outside buf. 0 (also for len 0), -EPROTO when len > 0
+ * and no record was found, -ENOMEM. */
+int srv_applog_parse(const void *buf, size_t len, struct srv_al_rec **recs, size_t *n,
+		     size_t *skipped);
+#define SRV_AL_MAX_BYTES ((size_t)1 << 30)   /* 16M records */
+/* Records one server writes at most (128 MB); beyond, they are dropped
+ * (counted): the capture keeps 100,000 segments per case, so a longer log
+ * adds no alignable evidence. */
+#define SRV_AL_MAX_RECS ((uint64_t)2 << 20)
+bool srv_al_rec_valid(const struct srv_al_rec *r);
+/* Set r->check (the writer does; for tests and tools). */
+void srv_al_rec_seal(struct srv_al_rec *r);
+/* Writes that failed (not whole) since open, over all processes. */
+uint64_t srv_applog_dropped(const struct srv_applog *log);
 
 /* For the stream models (defined in core.c). */
 struct srv;

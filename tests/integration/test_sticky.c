@@ -15,8 +15,21 @@
  *    with TCP_NODELAY, one segment per send except pairs held by a full
  *    congestion window (labelled cwnd, never nagle); with the late reader,
  *    one recv returning several messages (sticky_msgs > 0, a merged recv
- *    labelled late_reader) and sock_samples showing bytes waiting in the
- *    receive queue while it slept.
+ *    labelled late_reader, its first segment queued 40 ms or more before
+ *    the recv) and sock_samples showing bytes waiting in the receive queue
+ *    while it slept; with TCP_NODELAY and the reader on time, merged recvs
+ *    are labelled back_to_back (at most a few late_reader: a reader not
+ *    scheduled for over 1 ms on this busy 2-CPU machine).
+ *  - As root: split:3 (one message in three sends), fixed and varying
+ *    sizes, recv(16) so every 30-byte message comes back in pieces: the
+ *    runner passes message bounds, so flow_align counts 20 messages, not
+ *    60 sends, and its sticky and half counts equal the ones this test
+ *    computes itself from the stored client sends and server recvs. A
+ *    warmup's connections (logged by the server, not captured) stay out.
+ *  - As root: the same behind a relay writing 1-16 byte pieces: the
+ *    summary keeps the client's and the server's legs apart, and the
+ *    server's leg counts the 200 messages (half and sticky as computed
+ *    here from its recvs).
  */
 #include "testlib/testlib.h"
 
@@ -59,7 +72,9 @@ static void check_model(const char *model)
 
 	struct srv_al_rec *r = NULL;
 	size_t n = 0;
-	assert_int_equal(srv_applog_read(logp, &r, &n), 0);
+	size_t skipped = 1;
+	assert_int_equal(srv_applog_read(logp, &r, &n, &skipped), 0);
+	assert_int_equal(skipped, 0);
 	uint32_t ids[2] = {0, 0};
 	for (int k = 0; k < 2; k++) {
 		/* The k-th connection's records, in the order written. */
@@ -137,6 +152,12 @@ static void test_serve_flags_refused(void **state)
 	assert_int_equal(tl_run_verb("serve", out, sizeof(out), a3), 2);
 	const char *a4[] = {"--app-log", "/nonexistent-dir/x.log", NULL};
 	assert_int_equal(tl_run_verb("serve", out, sizeof(out), a4), 2);
+	/* Datagram servers keep no app log and have no read delay: refused,
+	 * not silently ignored. */
+	const char *a5[] = {"--proto", "udp", "--app-log", "/tmp/x.log", NULL};
+	assert_int_equal(tl_run_verb("serve", out, sizeof(out), a5), 2);
+	const char *a6[] = {"--proto", "udp", "--read-delay", "5ms", NULL};
+	assert_int_equal(tl_run_verb("serve", out, sizeof(out), a6), 2);
 }
 
 /* ---------------------------------------------------------------- the scenario */
@@ -220,11 +241,28 @@ static void test_run_sticky(void **state)
 		else
 			assert_true(nd_coal > 0 && nd_cwnd > 0);
 	}
-	/* The late reader: one recv returned the whole first burst. */
+	/* The late reader: one recv returned the whole first burst, whose
+	 * first segment had waited about the 50 ms delay. */
 	for (int nd = 0; nd < 2; nd++) {
 		assert_true(c2s(db, nd, true, "sticky_msgs") > 0);
 		assert_true(c2s(db, nd, true, "cause_late_reader") > 0);
+		assert_true(c2s(db, nd, true, "recv_wait_max_ns") >= 40000000);
 	}
+	/* TCP_NODELAY, reader on time: merged recvs are mostly segments that
+	 * arrived back to back (waits of 10-700 us measured); late_reader only
+	 * for a reader that was not scheduled for over 1 ms. */
+	int64_t ot_merged = c2s(db, 1, false, "merged_recvs");
+	int64_t ot_b2b = c2s(db, 1, false, "cause_back_to_back");
+	int64_t ot_late = c2s(db, 1, false, "cause_late_reader");
+	print_message("TCP_NODELAY, reader on time: %lld merged recvs, back_to_back %lld, "
+		      "late_reader %lld, longest wait %.3f ms\n", (long long)ot_merged,
+		      (long long)ot_b2b, (long long)ot_late,
+		      (double)c2s(db, 1, false, "recv_wait_max_ns") / 1e6);
+	if (ot_merged > 0)
+		assert_true(ot_b2b > ot_late);
+	/* Every cause counted adds up: each merged recv has exactly one. */
+	assert_int_equal(q_int(db, "SELECT count(*) FROM flow_summary WHERE cause_late_reader"
+			       " + cause_back_to_back > merged_recvs"), 0);
 	assert_true(q_int(db, "SELECT max(e.len) FROM app_events e JOIN flows f ON f.id = e.flow_id"
 			  " JOIN cases c ON c.id = f.case_id WHERE e.side = 'server'"
 			  " AND e.kind = 'recv' AND e.stream_offset = 0"
@@ -242,12 +280,231 @@ static void test_run_sticky(void **state)
 	}
 }
 
+/* ---------------------------------------------------------------- split:K */
+
+struct span {
+	int64_t off, len;
+};
+
+static size_t q_spans(sqlite3 *db, const char *sql, struct span *v, size_t max)
+{
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		fail_msg("%s: %s", sql, sqlite3_errmsg(db));
+	size_t n = 0;
+	while (sqlite3_step(st) == SQLITE_ROW && n < max) {
+		v[n].off = sqlite3_column_int64(st, 0);
+		v[n].len = sqlite3_column_int64(st, 1);
+		n++;
+	}
+	sqlite3_finalize(st);
+	return n;
+}
+
+static bool overlaps(const struct span *a, const struct span *b)
+{
+	return a->off < b->off + b->len && b->off < a->off + a->len;
+}
+
+static void test_run_split(void **state)
+{
+	(void)state;
+	if (geteuid() != 0) {
+		print_message("skipped: live capture needs root (euid %d)\n", (int)geteuid());
+		skip();
+	}
+	char yaml[128], dbp[128];
+	tl_tmp_path(yaml, sizeof(yaml), ".yaml");
+	tl_tmp_path(dbp, sizeof(dbp), ".db");
+	FILE *f = fopen(yaml, "w");
+	assert_non_null(f);
+	fputs("name: split\n"
+	      "warmup: 100ms\n"
+	      "server: {proto: tcp, model: epoll, handler: echo, recv_size: 16}\n"
+	      "clients:\n"
+	      "  count: 1\n"
+	      "  pattern: split:3\n"
+	      "  size: ['30', 'uniform:20-40']\n"
+	      "  nodelay: true\n"
+	      "  requests: 20\n"
+	      "capture: {enabled: true, snaplen: 128}\n", f);
+	assert_int_equal(fclose(f), 0);
+	char out[16384];
+	const char *args[] = {yaml, "--db", dbp, NULL};
+	int rc = tl_run_verb("run", out, sizeof(out), args);
+	fputs(out, stdout);
+	assert_int_equal(rc, 0);
+
+	sqlite3 *db = NULL;
+	assert_int_equal(sqlite3_open_v2(dbp, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	assert_int_equal(q_int(db, "SELECT count(*) FROM cases WHERE capture_status = 'ok'"), 2);
+	/* The warmup's connections are in the server's log but not in the
+	 * capture: their events take no flow, and the summary does not call
+	 * them unmatched. */
+	assert_true(q_int(db, "SELECT count(*) FROM app_events WHERE side = 'server' AND"
+			  " flow_id IS NULL AND kind = 'recv'") > 0);
+	assert_null(strstr(out, "on no captured flow"));
+	for (int ci = 0; ci < 2; ci++) {
+		char sql[512];
+		int64_t fid;
+		snprintf(sql, sizeof(sql), "SELECT flow_id FROM flow_summary WHERE case_index = %d"
+			 " AND dir = 'c2s'", ci);
+		fid = q_int(db, sql);
+		assert_true(fid > 0);
+#define COL(c) (snprintf(sql, sizeof(sql), "SELECT " c " FROM flow_summary WHERE flow_id = %lld" \
+			 " AND dir = 'c2s'", (long long)fid), q_int(db, sql))
+		assert_int_equal(COL("sends"), 60);
+		assert_int_equal(COL("msgs"), 20);
+		assert_int_equal(COL("unmapped_bytes"), 0);
+		/* The truth from the stored app events: three sends a message. */
+		struct span snd[64], rcv[256], msg[20];
+		snprintf(sql, sizeof(sql), "SELECT stream_offset, len FROM app_events WHERE flow_id ="
+			 " %lld AND side = 'client' AND kind = 'send' ORDER BY stream_offset",
+			 (long long)fid);
+		assert_int_equal(q_spans(db, sql, snd, 64), 60);
+		snprintf(sql, sizeof(sql), "SELECT stream_offset, len FROM app_events WHERE flow_id ="
+			 " %lld AND side = 'server' AND kind = 'recv' ORDER BY stream_offset",
+			 (long long)fid);
+		size_t nr = q_spans(db, sql, rcv, 256);
+		assert_true(nr > 20 && nr < 256);
+		for (int m = 0; m < 20; m++)
+			msg[m] = (struct span){snd[3 * m].off,
+					       snd[3 * m + 2].off + snd[3 * m + 2].len - snd[3 * m].off};
+		int64_t sticky = 0, half = 0, max_len = 0;
+		for (int m = 0; m < 20; m++) {
+			int nrecv = 0;
+			bool st = false;
+			for (size_t r = 0; r < nr; r++) {
+				if (!overlaps(&msg[m], &rcv[r]))
+					continue;
+				nrecv++;
+				for (int o = 0; o < 20; o++)
+					st |= o != m && overlaps(&msg[o], &rcv[r]);
+			}
+			sticky += st;
+			half += nrecv > 1;
+			if (msg[m].len > max_len)
+				max_len = msg[m].len;
+		}
+		print_message("case %d: 60 sends, 20 messages up to %lld bytes, %zu recvs: "
+			      "sticky %lld, half %lld (flow_align %lld, %lld, bounds by %s)\n", ci,
+			      (long long)max_len, nr, (long long)sticky, (long long)half,
+			      (long long)COL("sticky_msgs"), (long long)COL("half_msgs"),
+			      ci == 0 ? "size" : "split");
+		/* recv(16) cannot return a message of 20 bytes or more whole. */
+		assert_int_equal(half, 20);
+		assert_int_equal(COL("half_msgs"), half);
+		assert_int_equal(COL("sticky_msgs"), sticky);
+		snprintf(sql, sizeof(sql), "SELECT count(*) FROM flow_summary WHERE flow_id = %lld"
+			 " AND msg_bounds = '%s'", (long long)fid, ci == 0 ? "size" : "split");
+		assert_int_equal(q_int(db, sql), 2);   /* both directions (echo) */
+		/* s2c: the replies have the requests' bounds. */
+		snprintf(sql, sizeof(sql), "SELECT msgs FROM flow_summary WHERE flow_id = %lld"
+			 " AND dir = 's2c'", (long long)fid);
+		assert_int_equal(q_int(db, sql), 20);
+#undef COL
+	}
+	assert_int_equal(sqlite3_close(db), SQLITE_OK);
+	static const char *const sfx[] = {"", "-wal", "-shm"};
+	for (size_t i = 0; i < 3; i++) {
+		char p[160];
+		snprintf(p, sizeof(p), "%s%s", dbp, sfx[i]);
+		(void)unlink(p);
+	}
+	(void)unlink(yaml);
+}
+
+/* Behind a relay cutting the stream in 1-16 byte writes: the client's
+ * leg and the server's leg are separate flows; the summary keeps them
+ * apart and the server's leg counts the requests' messages (the relay
+ * keeps the bytes' offsets), so its half count is the truth computed
+ * here from the server's recvs. */
+static void test_run_relay_legs(void **state)
+{
+	(void)state;
+	if (geteuid() != 0) {
+		print_message("skipped: live capture needs root (euid %d)\n", (int)geteuid());
+		skip();
+	}
+	char yaml[128], dbp[128];
+	tl_tmp_path(yaml, sizeof(yaml), ".yaml");
+	tl_tmp_path(dbp, sizeof(dbp), ".db");
+	FILE *f = fopen(yaml, "w");
+	assert_non_null(f);
+	fputs("name: legs\n"
+	      "server: {proto: tcp, model: epoll, handler: echo}\n"
+	      "relay: {chunk: 'random:1-16', seed: 7}\n"
+	      "clients: {count: 1, requests: 200, size: 30, pattern: 'split:3', nodelay: true}\n"
+	      "capture: {enabled: true, snaplen: 128}\n", f);
+	assert_int_equal(fclose(f), 0);
+	char out[16384];
+	const char *args[] = {yaml, "--db", dbp, NULL};
+	int rc = tl_run_verb("run", out, sizeof(out), args);
+	fputs(out, stdout);
+	assert_int_equal(rc, 0);
+	assert_non_null(strstr(out, "c2s via relay: client 600 sends -> "));
+	assert_null(strstr(out, " c2s: "));   /* no sum over both legs */
+
+	sqlite3 *db = NULL;
+	assert_int_equal(sqlite3_open_v2(dbp, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	assert_int_equal(q_int(db, "SELECT count(*) FROM flow_summary WHERE dir = 'c2s'"), 2);
+	assert_int_equal(q_int(db, "SELECT msgs FROM flow_summary WHERE dir = 'c2s' AND recvs = 0"
+			       " AND sends = 600"), 200);
+	int64_t fid = q_int(db, "SELECT flow_id FROM flow_summary WHERE dir = 'c2s' AND sends = 0");
+	assert_true(fid > 0);
+	char sql[512];
+	snprintf(sql, sizeof(sql), "SELECT msgs FROM flow_summary WHERE flow_id = %lld AND dir ="
+		 " 'c2s' AND msg_bounds = 'size'", (long long)fid);
+	assert_int_equal(q_int(db, sql), 200);
+	static struct span rcv[4096];
+	snprintf(sql, sizeof(sql), "SELECT stream_offset, len FROM app_events WHERE flow_id ="
+		 " %lld AND side = 'server' AND kind = 'recv' ORDER BY stream_offset", (long long)fid);
+	size_t nr = q_spans(db, sql, rcv, 4096);
+	assert_true(nr > 0 && nr < 4096);
+	int64_t half = 0, sticky = 0;
+	for (int m = 0; m < 200; m++) {
+		struct span msg = {30 * m, 30};
+		int n = 0;
+		bool st = false;
+		for (size_t r = 0; r < nr; r++) {
+			if (!overlaps(&msg, &rcv[r]))
+				continue;
+			n++;
+			st |= rcv[r].off < msg.off || rcv[r].off + rcv[r].len > msg.off + msg.len;
+		}
+		half += n > 1;
+		sticky += st;
+	}
+	snprintf(sql, sizeof(sql), "SELECT half_msgs FROM flow_summary WHERE flow_id = %lld"
+		 " AND dir = 'c2s'", (long long)fid);
+	int64_t got_half = q_int(db, sql);
+	snprintf(sql, sizeof(sql), "SELECT sticky_msgs FROM flow_summary WHERE flow_id = %lld"
+		 " AND dir = 'c2s'", (long long)fid);
+	int64_t got_sticky = q_int(db, sql);
+	print_message("server leg: %zu recvs of 200 messages: half %lld, sticky %lld (flow_align"
+		      " %lld, %lld)\n", nr, (long long)half, (long long)sticky,
+		      (long long)got_half, (long long)got_sticky);
+	assert_true(half > 0);   /* 1-16 byte writes split 30-byte messages */
+	assert_int_equal(got_half, half);
+	assert_int_equal(got_sticky, sticky);
+	assert_int_equal(sqlite3_close(db), SQLITE_OK);
+	static const char *const sfx[] = {"", "-wal", "-shm"};
+	for (size_t i = 0; i < 3; i++) {
+		char p[160];
+		snprintf(p, sizeof(p), "%s%s", dbp, sfx[i]);
+		(void)unlink(p);
+	}
+	(void)unlink(yaml);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_applog_every_model, tl_cleanup),
 		cmocka_unit_test(test_serve_flags_refused),
 		cmocka_unit_test(test_run_sticky),
+		cmocka_unit_test(test_run_split),
+		cmocka_unit_test(test_run_relay_legs),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -5,8 +5,10 @@
  * (the same with TCP_NODELAY on), cork (TCP_CORK, nothing unacknowledged,
  * or no ACK before the release), offload
  * (the capture's mark or a segment above the MSS), unknown (no ACKs), the
- * late reader (several segments captured before the recv began) and its
- * negative (they arrived while it ran), a recv of one coalesced segment
+ * late reader (several segments captured before the recv began, the first
+ * at least 1 ms before) against back to back (they waited less, or arrived
+ * while it ran; unknown when the call's start is only a lower bound), a
+ * recv of one coalesced segment
  * taking the sender's cause, half messages, explicit message bounds,
  * retransmissions and unmapped bytes.
  */
@@ -185,7 +187,8 @@ static void test_unknown_without_evidence(void **state)
 	al_result_free(&r);
 }
 
-/* Three segments, each its own send, all captured before the recv began. */
+/* Three segments, each its own send, all captured before the recv began,
+ * the first 5 ms before. */
 static void test_late_reader(void **state)
 {
 	(void)state;
@@ -195,7 +198,8 @@ static void test_late_reader(void **state)
 	for (int i = 0; i < 3; i++)
 		segs[i] = (struct al_seg){.t_ns = (uint64_t)(i + 1) * US + 100,
 					  .off = (uint64_t)i * 6, .len = 6};
-	recvs[0] = (struct al_op){.t_call_ns = 50 * US, .t_ns = 51 * US, .off = 0, .len = 18};
+	recvs[0] = (struct al_op){.t_call_ns = 5001 * US + 100, .t_ns = 5002 * US, .off = 0,
+				  .len = 18};
 	struct al_input in = {.segs = segs, .nsegs = 3, .sends = sends, .nsends = 3,
 			      .recvs = recvs, .nrecvs = 1};
 	struct al_result r = run(&in);
@@ -207,22 +211,61 @@ static void test_late_reader(void **state)
 	assert_int_equal(r.recv[0].nsegs, 3);
 	assert_int_equal(r.recv[0].nmsgs, 3);
 	assert_int_equal(r.recv[0].cause, AL_CAUSE_LATE_READER);
+	assert_int_equal(r.recv[0].wait_ns, 5000 * US);
 	assert_int_equal(r.n.cause[AL_CAUSE_LATE_READER], 1);
 	assert_true(r.msg[0].sticky && r.msg[2].sticky);
 	al_result_free(&r);
 
+	/* Exactly at the threshold: late; 1 ns under it: an on-time reader
+	 * that found the three queued (they came 1 us apart, faster than it
+	 * woke up and called recv). */
+	recvs[0].t_call_ns = 1 * US + 100 + AL_LATE_NS;
+	r = run(&in);
+	assert_int_equal(r.recv[0].cause, AL_CAUSE_LATE_READER);
+	al_result_free(&r);
+	recvs[0].t_call_ns -= 1;
+	r = run(&in);
+	assert_int_equal(r.n.merged_recvs, 1);
+	assert_int_equal(r.n.sticky_msgs, 3);
+	assert_int_equal(r.recv[0].cause, AL_CAUSE_BACK_TO_BACK);
+	assert_int_equal(r.recv[0].wait_ns, AL_LATE_NS - 1);
+	assert_int_equal(r.n.cause[AL_CAUSE_LATE_READER], 0);
+	assert_int_equal(r.n.cause[AL_CAUSE_BACK_TO_BACK], 1);
+	al_result_free(&r);
+
+	/* A caller's own threshold. */
+	in.late_ns = 500 * US;
+	r = run(&in);
+	assert_int_equal(r.recv[0].cause, AL_CAUSE_LATE_READER);
+	al_result_free(&r);
+	in.late_ns = 0;
+
 	/* The recv began before the second segment arrived: it merged them,
-	 * but not because it was late. */
+	 * but not because it was late (one queued, however long it waited). */
 	recvs[0].t_call_ns = 2 * US;
 	r = run(&in);
 	assert_int_equal(r.n.merged_recvs, 1);
+	assert_int_equal(r.recv[0].cause, AL_CAUSE_BACK_TO_BACK);
+	al_result_free(&r);
+
+	/* A call start that is only a lower bound (the client's loop
+	 * wake-up): the true wait may be longer, so no back_to_back verdict;
+	 * a late verdict stands (the true wait is at least as long). */
+	in.recv_call_bound = true;
+	r = run(&in);
 	assert_int_equal(r.recv[0].cause, AL_CAUSE_UNKNOWN);
 	al_result_free(&r);
+	recvs[0].t_call_ns = 5001 * US + 100;
+	r = run(&in);
+	assert_int_equal(r.recv[0].cause, AL_CAUSE_LATE_READER);
+	al_result_free(&r);
+	in.recv_call_bound = false;
 
 	/* Unknown start time: no verdict either. */
 	recvs[0].t_call_ns = NA;
 	r = run(&in);
 	assert_int_equal(r.recv[0].cause, AL_CAUSE_UNKNOWN);
+	assert_int_equal(r.recv[0].wait_ns, 0);
 	al_result_free(&r);
 }
 
@@ -296,7 +339,47 @@ static void test_explicit_messages(void **state)
 	assert_int_equal(r.n.half_msgs, 0);
 	assert_int_equal(r.n.merged_recvs, 2);   /* two segments each */
 	assert_int_equal(r.recv[0].nmsgs, 1);
-	assert_int_equal(r.recv[0].cause, AL_CAUSE_LATE_READER);
+	assert_int_equal(r.recv[0].cause, AL_CAUSE_BACK_TO_BACK);   /* waited 26 us */
+	al_result_free(&r);
+
+	/* The same counted per send: four sticky "messages". */
+	in.msgs = NULL;
+	in.nmsgs = 0;
+	r = run(&in);
+	assert_int_equal(r.n.msgs, 4);
+	assert_int_equal(r.n.sticky_msgs, 4);
+	al_result_free(&r);
+}
+
+/* An empty op (a zero-length send or recv) inside a range does not hide
+ * the op after it. */
+static void test_empty_ops(void **state)
+{
+	(void)state;
+	struct al_op sends[3], recvs[3];
+	struct al_seg segs[1];
+	mk_sends(sends, 3, 6, 1 * US, 1 * US);
+	sends[1].len = 0;
+	sends[2].off = 6;
+	segs[0] = (struct al_seg){.t_ns = 5 * US, .off = 0, .len = 12};
+	recvs[0] = (struct al_op){.t_call_ns = 6 * US, .t_ns = 7 * US, .off = 0, .len = 4};
+	recvs[1] = (struct al_op){.t_call_ns = 8 * US, .t_ns = 9 * US, .off = 4, .len = 0};
+	recvs[2] = (struct al_op){.t_call_ns = 10 * US, .t_ns = 11 * US, .off = 4, .len = 8};
+	struct al_input in = {.segs = segs, .nsegs = 1, .sends = sends, .nsends = 3,
+			      .recvs = recvs, .nrecvs = 3};
+	struct al_result r = run(&in);
+	assert_int_equal(r.n.sends, 2);
+	assert_int_equal(r.n.recvs, 2);
+	assert_int_equal(r.n.msgs, 2);
+	assert_int_equal(r.seg[0].nsends, 2);
+	assert_int_equal(r.n.coalesced_segments, 1);
+	/* Message 0 (0-6) came in recvs 0 and 2; recv 2 also holds message 2. */
+	assert_int_equal(r.msg[0].nrecvs, 2);
+	assert_true(r.msg[0].half);
+	assert_true(r.msg[0].sticky);
+	assert_true(r.msg[2].sticky);
+	assert_int_equal(r.n.sticky_msgs, 2);
+	assert_int_equal(r.n.half_msgs, 1);
 	al_result_free(&r);
 }
 
@@ -337,6 +420,7 @@ int main(void)
 		cmocka_unit_test(test_sticky_from_one_segment),
 		cmocka_unit_test(test_half),
 		cmocka_unit_test(test_explicit_messages),
+		cmocka_unit_test(test_empty_ops),
 		cmocka_unit_test(test_retrans_and_unmapped),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
