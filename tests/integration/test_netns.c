@@ -534,15 +534,6 @@ static void test_rate_drops_accounted(void **state)
 	free(err);
 }
 
-/* A file of the source tree (the same helper as test_sticky.c and
- * test_udp_acct.c; testlib has none). */
-static void repo_path(char *buf, size_t len, const char *rel)
-{
-	const char *me = __FILE__, *cut = strstr(me, "tests/integration/");
-	assert_non_null(cut);
-	snprintf(buf, len, "%.*s%s", (int)(cut - me), me, rel);
-}
-
 /*
  * scenarios/link-loss.yaml as shipped: its thresholds hold (loss_pct
  * between 3 and 7), and the UDP accounting names the link's drops: its
@@ -556,7 +547,7 @@ static void test_link_loss_scenario(void **state)
 	need_root(true);
 	char yaml[512], dbp[128], *out, *err;
 	pid_t pid;
-	repo_path(yaml, sizeof(yaml), "scenarios/link-loss.yaml");
+	tl_repo_path(yaml, sizeof(yaml), "scenarios/link-loss.yaml");
 	path_in(dbp, sizeof(dbp), "link-loss.db");
 	int rc = run_cli("linkloss", (const char *[]){"run", yaml, "--db", dbp, NULL}, NULL,
 			 20000, &pid, &out, &err);

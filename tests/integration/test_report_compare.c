@@ -103,7 +103,7 @@ static void write_matrix(struct db *db, const char *name, const struct mrow *row
 	size_t idx = 0;
 	for (size_t i = 0; i < 4; i++)
 		for (int r = 0; r < reps; r++) {
-			char rep[8];
+			char rep[16];
 			snprintf(rep, sizeof(rep), "%d", r);
 			struct db_param p[] = {
 				{"server.proto", "tcp"},

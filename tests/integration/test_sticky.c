@@ -44,13 +44,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static void repo_path(char *buf, size_t len, const char *rel)
-{
-	const char *me = __FILE__, *cut = strstr(me, "tests/integration/");
-	assert_non_null(cut);
-	snprintf(buf, len, "%.*s%s", (int)(cut - me), me, rel);
-}
-
 /* One model: two connections, each one 12-byte send echoed back. */
 static void check_model(const char *model)
 {
@@ -191,7 +184,7 @@ static void test_run_sticky(void **state)
 		skip();
 	}
 	char yaml[4096], dbp[128];
-	repo_path(yaml, sizeof(yaml), "scenarios/sticky.yaml");
+	tl_repo_path(yaml, sizeof(yaml), "scenarios/sticky.yaml");
 	tl_tmp_path(dbp, sizeof(dbp), ".db");
 	char out[16384];
 	const char *args[] = {yaml, "--db", dbp, NULL};

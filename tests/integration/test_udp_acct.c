@@ -35,14 +35,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-/* The repository root, from this file's path. */
-static void repo_path(char *buf, size_t len, const char *rel)
-{
-	const char *me = __FILE__, *cut = strstr(me, "tests/integration/");
-	assert_non_null(cut);
-	snprintf(buf, len, "%.*s%s", (int)(cut - me), me, rel);
-}
-
 static int64_t q_int(sqlite3 *db, const char *sql)
 {
 	sqlite3_stmt *st = NULL;
@@ -209,7 +201,7 @@ static void test_run_udp_loss(void **state)
 	(void)state;
 	char yaml[4096], dbp[128], out[128];
 	bool root = geteuid() == 0;
-	repo_path(yaml, sizeof(yaml), "scenarios/udp-loss.yaml");
+	tl_repo_path(yaml, sizeof(yaml), "scenarios/udp-loss.yaml");
 	tl_tmp_path(dbp, sizeof(dbp), ".db");
 	tl_tmp_path(out, sizeof(out), ".json");
 	const char *args[] = {"run", yaml, "--db", dbp, "--quiet", "--json", NULL};

@@ -482,3 +482,10 @@ int tl_run_verb(const char *verb, char *out, size_t len, const char *const *args
 	assert_true(WIFEXITED(st));
 	return WEXITSTATUS(st);
 }
+
+void tl_repo_path(char *buf, size_t len, const char *rel)
+{
+	const char *me = __FILE__, *cut = strstr(me, "tests/testlib/");
+	assert_non_null(cut);
+	snprintf(buf, len, "%.*s%s", (int)(cut - me), me, rel);
+}

@@ -85,6 +85,8 @@ int tl_run_verb(const char *verb, char *out, size_t len, const char *const *args
 double tl_ms(void);
 /* A unique temp path under /tmp for sockets and files. */
 void tl_tmp_path(char *buf, size_t len, const char *suffix);
+/* The path of rel (e.g. "scenarios/sticky.yaml") in this source tree. */
+void tl_repo_path(char *buf, size_t len, const char *rel);
 
 /* ---- the server process, from /proc ---- */
 
