@@ -55,24 +55,7 @@ void al_case_begin(struct al_case *al, const struct scn *s, const struct scn_cas
 
 int al_case_serve_argv(struct al_case *al, char ***argv)
 {
-	if (!al->on)
-		return 0;
-	size_t n = 0;
-	while ((*argv)[n])
-		n++;
-	char **v = realloc(*argv, (n + 3) * sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	*argv = v;
-	v[n] = strdup("--app-log");
-	v[n + 1] = v[n] ? strdup(al->log_path) : NULL;
-	v[n + 2] = NULL;
-	if (!v[n + 1]) {
-		free(v[n]);
-		v[n] = NULL;
-		return -ENOMEM;
-	}
-	return 0;
+	return al->on ? scn_argv_append(argv, "--app-log", al->log_path) : 0;
 }
 
 size_t al_case_log_capacity(const struct al_case *al)

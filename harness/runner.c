@@ -341,28 +341,6 @@ static int pair_begin(const struct case_out *co, struct netns_pair *p, char *err
 	return netns_pair_create(p, (unsigned)co->index, &l, err, errlen);
 }
 
-/* The server binds the server namespace's address: append --bind (the last
- * --bind wins; the loader refuses server.bind with topology pair). */
-static int argv_bind_pair(char ***argv)
-{
-	size_t n = 0;
-	while ((*argv)[n])
-		n++;
-	char **v = realloc(*argv, (n + 3) * sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	*argv = v;
-	v[n] = strdup("--bind");
-	v[n + 1] = v[n] ? strdup(NETNS_SERVER_ADDR) : NULL;
-	v[n + 2] = NULL;
-	if (!v[n + 1]) {
-		free(v[n]);
-		v[n] = NULL;
-		return -ENOMEM;
-	}
-	return 0;
-}
-
 /* Run one case once: server up, warmup, measure, server down, store. The
  * capture (if any) covers the measured phase and the server's shutdown,
  * not the warmup, so its counts are those of the measured requests. */
@@ -396,8 +374,10 @@ static void run_case(const struct scn *s, struct case_out *co, struct db *db, in
 		rc = scn_case_serve_argv(s, co->c, "socklab", &argv);
 		if (rc == 0)
 			rc = al_case_serve_argv(&co->al, &argv);
+		/* In a pair the server binds its namespace's address (the
+		 * loader refuses server.bind with topology pair). */
 		if (rc == 0 && in_pair)
-			rc = argv_bind_pair(&argv);
+			rc = scn_argv_append(&argv, "--bind", NETNS_SERVER_ADDR);
 		if (rc == 0 && in_pair)
 			rc = netns_enter(pair.server, &saved_ns, err, sizeof(err));
 		if (rc == 0) {

@@ -196,6 +196,10 @@ int scn_case_load_argv(const struct scn *s, const struct scn_case *c,
  */
 int scn_case_relay_argv(const struct scn *s, const struct scn_case *c,
 			const char *prog, const char *to, char ***argv);
+/* Append "flag value" to a NULL-terminated argv of the functions above
+ * (the last of a repeated flag wins in socklab's verbs). 0 or -ENOMEM,
+ * argv unchanged then. */
+int scn_argv_append(char ***argv, const char *flag, const char *value);
 void scn_argv_free(char **argv);
 
 #endif

@@ -49,6 +49,25 @@ void scn_argv_free(char **argv)
 	free(argv);
 }
 
+int scn_argv_append(char ***argv, const char *flag, const char *value)
+{
+	size_t n = 0;
+	while ((*argv)[n])
+		n++;
+	char *f = strdup(flag), *v = strdup(value);
+	char **a = f && v ? realloc(*argv, (n + 3) * sizeof(*a)) : NULL;
+	if (!a) {
+		free(f);
+		free(v);
+		return -ENOMEM;
+	}
+	a[n] = f;
+	a[n + 1] = v;
+	a[n + 2] = NULL;
+	*argv = a;
+	return 0;
+}
+
 static int finish(struct argv_b *b, char ***out)
 {
 	if (b->rc < 0) {
