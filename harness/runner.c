@@ -657,9 +657,13 @@ int run_scenario(const struct scn *s, const struct run_opts *o)
 	bool live = o->tty && !o->quiet &&
 		    pthread_create(&pg.thread, NULL, progress_main, &pg) == 0;
 
+	/* Repeats are interleaved: the whole matrix once, then again, so that
+	 * a slow drift of a shared machine lands between the repeats of every
+	 * case (where report --compare sees it as noise) and not between
+	 * cases. */
 	unsigned reps = s->repeat ? s->repeat : 1;
-	for (size_t i = 0; i < s->ncases && !atomic_load(o->cancel); i++) {
-		for (unsigned r = 0; r < reps && !atomic_load(o->cancel); r++) {
+	for (unsigned r = 0; r < reps && !atomic_load(o->cancel); r++) {
+		for (size_t i = 0; i < s->ncases && !atomic_load(o->cancel); i++) {
 			struct case_out *co = &cs[done];
 			co->index = done;
 			co->c = &s->cases[i];

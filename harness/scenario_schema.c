@@ -315,7 +315,7 @@ const struct scn_key scn_schema[] = {
 	{"duration", SCN_T_DURATION, NULL, 0.001, 86400, NULL,
 	 "shorthand for clients.duration (give one of the two)", "load --duration", "30s", NULL},
 	{"repeat", SCN_T_INT, NULL, 1, 1000, "1",
-	 "run every case this many times, to estimate the noise", NULL, "3", NULL},
+	 "run the whole matrix this many times, one pass after the other (so a machine's drift shows as noise between repeats, not as a difference between cases), to estimate the noise", NULL, "3", NULL},
 	{"thresholds", SCN_T_LIST, NULL, NOLIMIT, NULL,
 	 "pass/fail expressions METRIC OP NUMBER checked per case; a failure makes `socklab run` exit 1",
 	 NULL, "[\"p99_us < 2000\", \"errors == 0\"]", NULL},

@@ -685,6 +685,33 @@ static void test_thresholds(void **state)
 	sqlite3_close(d);
 }
 
+/* repeat: 2 over a 2-case matrix runs the matrix twice, one pass after the
+ * other (A B A B, not A A B B), each row tagged with its repeat. */
+static void test_repeat_interleaved(void **state)
+{
+	(void)state;
+	char scn[128], dbp[128];
+	scenario(scn, sizeof(scn), "rep.yaml",
+		 "name: run-rep\n"
+		 "server: {proto: tcp, model: [thread, epoll], handler: echo}\n"
+		 "clients: {count: 1}\n"
+		 "duration: 100ms\n"
+		 "repeat: 2\n");
+	path_in(dbp, sizeof(dbp), "rep.db");
+	char *out, *err;
+	int rc = run_cli("rep", (const char *[]){"run", scn, "--db", dbp, "--quiet", NULL}, 20000,
+			 &out, &err);
+	if (rc != 0)
+		fail_msg("exit %d, want 0\nstdout:\n%s\nstderr:\n%s", rc, out, err);
+	free(out);
+	free(err);
+	sqlite3 *d = db_open_path(dbp);
+	assert_q_str(d, "thread/0,epoll/0,thread/1,epoll/1",
+		     "SELECT group_concat(model || '/' || json_extract(params, '$.repeat'), ',') "
+		     "FROM (SELECT * FROM cases WHERE run_id = 1 ORDER BY idx)");
+	sqlite3_close(d);
+}
+
 /*
  * SIGINT 1.5 s into the first of three 3-s cases: exit 130 at once, the run
  * and the first case stored as interrupted with what they measured, no
@@ -962,6 +989,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_matrix_end_to_end, teardown),
 		cmocka_unit_test_teardown(test_json_summary, teardown),
 		cmocka_unit_test_teardown(test_thresholds, teardown),
+		cmocka_unit_test_teardown(test_repeat_interleaved, teardown),
 		cmocka_unit_test_teardown(test_sigint_interrupts, teardown),
 		cmocka_unit_test_teardown(test_kill9_runner, teardown),
 		cmocka_unit_test_teardown(test_bad_input, teardown),
