@@ -2,10 +2,11 @@
  * reports/compare.c — `socklab report --compare A,B[,C...]`: line up the
  * same cases of several runs (same parameters, the "repeat" key aside),
  * summarise each metric per run over the case's repeats (median, min, max,
- * n), and tell a change from noise with a rule that needs no distribution:
- * a change is significant when the ranges [min, max] of the two runs do
- * not overlap, and only judged when both runs have at least two values
- * (docs/reports.md says why this is a fair rule). The first run is the
+ * n), and tell a change from noise with a test that needs no
+ * distribution: a change is significant when an exact Mann-Whitney test of
+ * the two runs' repeats gives p <= 0.10, judged only when the runs have
+ * enough repeats for that to be possible (docs/reports.md says why). The
+ * first run is the
  * baseline; every other run is compared with it. Text and Markdown share
  * the table layout of render_text.c / render_md.c; CSV and JSON carry
  * every number.
@@ -86,15 +87,89 @@ double rpt_disjoint_chance(size_t na, size_t nb)
 	return 2 / c;
 }
 
-enum rpt_sig rpt_compare_sig(const struct rpt_stat *a, const struct rpt_stat *b)
+/*
+ * Number of orderings of m values of one sample and n of the other whose
+ * U statistic (pairs where the first sample's value is below) is u, for
+ * every u in 0..m*n: the classic recurrence f(m, n, u) = f(m-1, n, u-n) +
+ * f(m, n-1, u), one row of n at a time. Doubles hold C(m+n, m) exactly
+ * enough for the sizes allowed. Returns a malloc'd array of m*n+1 counts.
+ */
+static double *mw_counts(size_t m, size_t n)
 {
-	if (a->n < 2 || b->n < 2)
-		return RPT_SIG_UNKNOWN;
-	if (!(a->max < b->min || b->max < a->min))
-		return RPT_SIG_NOISE;
-	/* Disjoint: a verdict only when chance alone rarely does that. */
-	return rpt_disjoint_chance(a->n, b->n) <= RPT_SIG_CHANCE * (1 + 1e-9) ? RPT_SIG_YES :
-									       RPT_SIG_UNKNOWN;
+	size_t umax = m * n;
+	/* f[i][j][u] for fixed i is built from row i-1; keep rows over j. */
+	double *prev = calloc((n + 1) * (umax + 1), sizeof(double));
+	double *cur = calloc((n + 1) * (umax + 1), sizeof(double));
+	double *out = calloc(umax + 1, sizeof(double));
+	if (!prev || !cur || !out) {
+		free(prev);
+		free(cur);
+		free(out);
+		return NULL;
+	}
+#define F(a, j, u) (a)[(j) * (umax + 1) + (u)]
+	for (size_t j = 0; j <= n; j++)
+		F(prev, j, 0) = 1;             /* i = 0: one ordering, U = 0 */
+	for (size_t i = 1; i <= m; i++) {
+		memset(cur, 0, (n + 1) * (umax + 1) * sizeof(double));
+		F(cur, 0, 0) = 1;
+		for (size_t j = 1; j <= n; j++)
+			for (size_t u = 0; u <= i * j; u++)
+				F(cur, j, u) = (u >= j ? F(prev, j, u - j) : 0) + F(cur, j - 1, u);
+		double *t = prev;
+		prev = cur;
+		cur = t;
+	}
+	memcpy(out, &F(prev, n, 0), (umax + 1) * sizeof(double));
+#undef F
+	free(prev);
+	free(cur);
+	return out;
+}
+
+double rpt_mann_whitney_p(const double *a, size_t na, const double *b, size_t nb)
+{
+	if (!na || !nb || na * nb > RPT_MW_MAX_PAIRS)
+		return NAN;
+	double u = 0;                  /* pairs with a below b, ties one half */
+	for (size_t i = 0; i < na; i++)
+		for (size_t j = 0; j < nb; j++)
+			u += a[i] < b[j] ? 1 : a[i] == b[j] ? 0.5 : 0;
+	double *f = mw_counts(na, nb);
+	if (!f)
+		return NAN;
+	double total = 0, lo = 0, hi = 0;
+	for (size_t k = 0; k <= na * nb; k++) {
+		total += f[k];
+		if ((double)k <= u)
+			lo += f[k];
+		if ((double)k >= u)
+			hi += f[k];
+	}
+	free(f);
+	double p = 2 * (lo < hi ? lo : hi) / total;
+	return p < 1 ? p : 1;
+}
+
+enum rpt_sig rpt_compare_sig(const struct rpt_stat *st)
+{
+	return (enum rpt_sig)st->sig;
+}
+
+/* st (run k) against base (run 0), from their values. */
+static void judge(struct rpt_stat *st, const struct rpt_stat *base, const double *bv,
+		  const double *v)
+{
+	st->sig = RPT_SIG_UNKNOWN;
+	st->p = NAN;
+	if (st->n < 2 || base->n < 2)
+		return;
+	st->p = rpt_mann_whitney_p(bv, base->n, v, st->n);
+	/* Too few repeats for any outcome to be rare enough: no verdict. */
+	if (isnan(st->p) ||
+	    rpt_disjoint_chance(base->n, st->n) > RPT_SIG_CHANCE * (1 + 1e-9))
+		return;
+	st->sig = st->p <= RPT_SIG_CHANCE * (1 + 1e-9) ? RPT_SIG_YES : RPT_SIG_NOISE;
 }
 
 void rpt_compare_free(struct rpt_compare *c)
@@ -186,7 +261,7 @@ int rpt_compare_build(struct rpt_run *const *runs, size_t n, struct rpt_compare 
 {
 	struct rpt_table t = {0};
 	char **sigs = NULL, ***rsigs = NULL;
-	double *vals = NULL;
+	double *vals = NULL, *bvals = NULL;   /* one run's values, the baseline's */
 	size_t maxcases = 1, inner;
 	int rc = 0;
 
@@ -216,7 +291,8 @@ int rpt_compare_build(struct rpt_run *const *runs, size_t n, struct rpt_compare 
 			maxcases = runs[k]->ncases;
 	}
 	if (!(c->keys = calloc(maxkeys, sizeof(*c->keys))) ||
-	    !(vals = calloc(maxcases, sizeof(*vals)))) {
+	    !(vals = calloc(maxcases, sizeof(*vals))) ||
+	    !(bvals = calloc(maxcases, sizeof(*bvals)))) {
 		rc = -ENOMEM;
 		goto out;
 	}
@@ -271,10 +347,17 @@ int rpt_compare_build(struct rpt_run *const *runs, size_t n, struct rpt_compare 
 		for (size_t k = 0; k < n; k++)
 			for (size_t j = 0; j < runs[k]->ncases && !c->cases[i].present[k]; j++)
 				c->cases[i].present[k] = strcmp(rsigs[k][j], sigs[i]) == 0;
-		for (size_t k = 0; k < n; k++)
-			for (size_t m = 0; m < c->nmetrics; m++)
-				fill_stat(runs[k], rsigs[k], sigs[i], &ms[m],
-					  &c->cases[i].stats[k * c->nmetrics + m], vals);
+		for (size_t m = 0; m < c->nmetrics; m++) {
+			struct rpt_stat *base = &c->cases[i].stats[m];
+			fill_stat(runs[0], rsigs[0], sigs[i], &ms[m], base, bvals);
+			base->sig = RPT_SIG_UNKNOWN;
+			base->p = NAN;
+			for (size_t k = 1; k < n; k++) {
+				struct rpt_stat *st = &c->cases[i].stats[k * c->nmetrics + m];
+				fill_stat(runs[k], rsigs[k], sigs[i], &ms[m], st, vals);
+				judge(st, base, bvals, vals);
+			}
+		}
 	}
 out:
 	for (size_t k = 0; rsigs && k < n; k++)
@@ -284,6 +367,7 @@ out:
 		free(sigs[i]);
 	free(sigs);
 	free(vals);
+	free(bvals);
 	rpt_table_free(&t);
 	if (rc != 0)
 		rpt_compare_free(c);
@@ -386,7 +470,7 @@ int rpt_compare_table(const struct rpt_compare *c, struct rpt_table *t)
 				else
 					snprintf(buf, sizeof(buf), "-");
 				rc = set_cell(t, row, col++, buf);
-				enum rpt_sig s = rpt_compare_sig(base, st);
+				enum rpt_sig s = rpt_compare_sig(st);
 				if (!st->n || !base->n)
 					snprintf(buf, sizeof(buf), "-");
 				else if (base->median == 0)
@@ -431,10 +515,10 @@ static void compare_title(const struct rpt_compare *c, FILE *f, bool md)
 
 static const char legend[] =
 	"values are medians over a case's repeats; diff and diff% against the baseline.\n"
-	"! significant: the runs' ranges (min..max over repeats) do not overlap;"
+	"! significant: the repeats of the two runs differ (exact Mann-Whitney, p <= 0.10);"
 	" ~ within the runs' noise;\n"
-	"? no verdict: a run has fewer than 2 repeats of the case, or too few for apart ranges to\n"
-	"  mean much (2 and 2 repeats: 1 time in 3 by chance; 3 and 3: 1 in 10). See docs/reports.md.\n";
+	"? no verdict: a run has fewer than 2 repeats of the case, or too few for any outcome to\n"
+	"  be rare (2 and 2 repeats: at best 1 in 3 by chance; 3 and 3: 1 in 10). See docs/reports.md.\n";
 
 int rpt_render_compare_text(const struct rpt_compare *c, FILE *f, bool colour)
 {
@@ -489,7 +573,8 @@ static const char *sig_name(enum rpt_sig s)
 /*
  * One row per case and metric: the params (full keys), metric, then per
  * run run<ID>_median, _min, _max, _n and, after the baseline, _diff,
- * _rel (a fraction) and _significant (yes, no, unknown).
+ * _rel (a fraction), _p (the Mann-Whitney p-value, empty when not judged)
+ * and _significant (yes, no, unknown).
  */
 int rpt_render_compare_csv(const struct rpt_compare *c, FILE *f)
 {
@@ -502,7 +587,8 @@ int rpt_render_compare_csv(const struct rpt_compare *c, FILE *f)
 		long long id = (long long)c->runs[k]->id;
 		fprintf(f, ",run%lld_median,run%lld_min,run%lld_max,run%lld_n", id, id, id, id);
 		if (k)
-			fprintf(f, ",run%lld_diff,run%lld_rel,run%lld_significant", id, id, id);
+			fprintf(f, ",run%lld_diff,run%lld_rel,run%lld_p,run%lld_significant", id, id,
+				id, id);
 	}
 	fputs("\r\n", f);
 	for (size_t i = 0; i < c->ncases; i++)
@@ -534,7 +620,10 @@ int rpt_render_compare_csv(const struct rpt_compare *c, FILE *f)
 				fputc(',', f);
 				if (st->n && base->n && base->median != 0)
 					num(f, (st->median - base->median) / fabs(base->median));
-				fprintf(f, ",%s", st->n && base->n ? sig_name(rpt_compare_sig(base, st)) : "");
+				fputc(',', f);
+				if (!isnan(st->p))
+					num(f, st->p);
+				fprintf(f, ",%s", st->n && base->n ? sig_name(rpt_compare_sig(st)) : "");
 			}
 			fputs("\r\n", f);
 		}
@@ -601,8 +690,10 @@ int rpt_render_compare_json(const struct rpt_compare *c, FILE *f)
 					fputs(", \"rel\": ", f);
 					json_num(f, both && base->median != 0,
 						 (st->median - base->median) / fabs(base->median));
+					fputs(", \"p\": ", f);
+					json_num(f, !isnan(st->p), st->p);
 					fputs(", \"significant\": ", f);
-					enum rpt_sig s = rpt_compare_sig(base, st);
+					enum rpt_sig s = rpt_compare_sig(st);
 					fputs(!both || s == RPT_SIG_UNKNOWN ? "null" :
 					      s == RPT_SIG_YES ? "true" : "false", f);
 				}

@@ -201,24 +201,31 @@ void rpt_csv_field(FILE *f, const char *s);
 
 /* ---- comparing runs (reports/compare.c) ---- */
 
-/* The values of one metric over a case's repeats in one run: n = 0 when none. */
+/* The values of one metric over a case's repeats in one run: n = 0 when none.
+ * sig and p compare it with the baseline run (the first): RPT_SIG_UNKNOWN
+ * and NAN for the baseline itself. */
 struct rpt_stat {
 	double median, min, max;
 	size_t n;
+	int sig;                    /* enum rpt_sig */
+	double p;                   /* two-sided Mann-Whitney p-value, NAN when not judged */
 };
 
 /*
- * A significant change: the runs' ranges over their repeats do not overlap,
- * and there are enough repeats that this rarely happens by chance: with
- * nothing changed, all na values of one run land on one side of all nb of
- * the other with probability 2 / C(na + nb, na), which must be at most
- * RPT_SIG_CHANCE (3 and 3 repeats: 0.10; 2 and 2: 0.33, no verdict).
+ * A significant change: an exact two-sided Mann-Whitney (rank-sum) test of
+ * the two runs' repeats gives p <= RPT_SIG_CHANCE. It assumes nothing about
+ * the distribution (latency percentiles are anything but normal), and one
+ * odd repeat cannot hide a shift the others agree on, as it could with
+ * "ranges apart". The smallest p that na and nb repeats can give is
+ * 2 / C(na + nb, na) (all of one run beyond all of the other): 3 and 3
+ * repeats give 0.10, so fewer than that (or a run with fewer than 2 values)
+ * give no verdict.
  */
 #define RPT_SIG_CHANCE 0.10
 enum rpt_sig {
 	RPT_SIG_UNKNOWN,            /* fewer than 2 values in a run, or too few to tell */
-	RPT_SIG_NOISE,              /* the ranges overlap: within the runs' own noise */
-	RPT_SIG_YES,                /* the ranges are disjoint, and that is unlikely by chance */
+	RPT_SIG_NOISE,              /* p > RPT_SIG_CHANCE: within the runs' own noise */
+	RPT_SIG_YES,                /* p <= RPT_SIG_CHANCE */
 };
 
 struct rpt_cmp_metric {
@@ -251,9 +258,19 @@ struct rpt_compare {
 /* Line up the cases of runs[0..n) (n >= 2; runs stay owned by the caller). */
 int rpt_compare_build(struct rpt_run *const *runs, size_t n, struct rpt_compare *out);
 void rpt_compare_free(struct rpt_compare *c);
-enum rpt_sig rpt_compare_sig(const struct rpt_stat *a, const struct rpt_stat *b);
+/* The verdict of st against the baseline (st->sig, as an enum). */
+enum rpt_sig rpt_compare_sig(const struct rpt_stat *st);
 /* 2 / C(na + nb, na): the chance that na and nb exchangeable values form disjoint ranges. */
 double rpt_disjoint_chance(size_t na, size_t nb);
+/*
+ * Exact two-sided Mann-Whitney p-value of samples a[0..na) and b[0..nb)
+ * (ties count one half; the null distribution is the tie-free one, which
+ * is conservative enough for measurements). NAN when na or nb is 0, or
+ * when na * nb > RPT_MW_MAX_PAIRS (no exact table that large is needed:
+ * repeats are few).
+ */
+#define RPT_MW_MAX_PAIRS 10000
+double rpt_mann_whitney_p(const double *a, size_t na, const double *b, size_t nb);
 /* The number of the baseline's cases that run k also has. */
 size_t rpt_compare_matched(const struct rpt_compare *c, size_t k);
 /*

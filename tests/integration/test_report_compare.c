@@ -3,8 +3,8 @@
  * plain run: the test writes a store with the store API (and, for the
  * migration-3 tables that other code fills, plain SQL) holding
  *   run 1 "before": model x clients, every case repeated 3 times;
- *   run 2 "after":  the same cases, epoll/10 clearly faster (disjoint
- *                   ranges), the others within the noise;
+ *   run 2 "after":  the same cases, epoll/10 clearly faster (all repeats
+ *                   apart: Mann-Whitney p = 0.1), the others within the noise;
  *   run 3 "once":   the same cases without repeats (no noise estimate);
  *   run 4 "wire":   a captured TCP case (flows, flow_align, app_events,
  *                   segments: 20 sends of 6 bytes, 11 segments, 1 recv) and
@@ -279,9 +279,9 @@ static const char golden_compare_text[] =
 	"               errors               0       0      +0   +0.0% ~       0      +0   +0.0% ?\n"
 	"\n"
 	"values are medians over a case's repeats; diff and diff% against the baseline.\n"
-	"! significant: the runs' ranges (min..max over repeats) do not overlap; ~ within the runs' noise;\n"
-	"? no verdict: a run has fewer than 2 repeats of the case, or too few for apart ranges to\n"
-	"  mean much (2 and 2 repeats: 1 time in 3 by chance; 3 and 3: 1 in 10). See docs/reports.md.\n"
+	"! significant: the repeats of the two runs differ (exact Mann-Whitney, p <= 0.10); ~ within the runs' noise;\n"
+	"? no verdict: a run has fewer than 2 repeats of the case, or too few for any outcome to\n"
+	"  be rare (2 and 2 repeats: at best 1 in 3 by chance; 3 and 3: 1 in 10). See docs/reports.md.\n"
 ;
 
 static const char golden_compare_md[] =
@@ -314,33 +314,33 @@ static const char golden_compare_md[] =
 	"|  |  | errors | 0 | 0 | +0 | +0.0% ~ |\n"
 	"\n"
 	"values are medians over a case's repeats; diff and diff% against the baseline.\n"
-	"! significant: the runs' ranges (min..max over repeats) do not overlap; ~ within the runs' noise;\n"
-	"? no verdict: a run has fewer than 2 repeats of the case, or too few for apart ranges to\n"
-	"  mean much (2 and 2 repeats: 1 time in 3 by chance; 3 and 3: 1 in 10). See docs/reports.md.\n"
+	"! significant: the repeats of the two runs differ (exact Mann-Whitney, p <= 0.10); ~ within the runs' noise;\n"
+	"? no verdict: a run has fewer than 2 repeats of the case, or too few for any outcome to\n"
+	"  be rare (2 and 2 repeats: at best 1 in 3 by chance; 3 and 3: 1 in 10). See docs/reports.md.\n"
 ;
 
 static const char golden_compare_csv[] =
-	"clients.count,server.model,metric,run1_median,run1_min,run1_max,run1_n,run3_median,run3_min,run3_max,run3_n,run3_diff,run3_rel,run3_significant\r\n"
-	"10,epoll,throughput_rps,1000,990,1010,3,1200,1200,1200,1,200,0.2,unknown\r\n"
-	"10,epoll,p50_us,50,47.5,52.5,3,37.5,37.5,37.5,1,-12.5,-0.25,unknown\r\n"
-	"10,epoll,p99_us,200,190,210,3,150,150,150,1,-50,-0.25,unknown\r\n"
-	"10,epoll,p999_us,400,380,420,3,300,300,300,1,-100,-0.25,unknown\r\n"
-	"10,epoll,errors,0,0,0,3,0,0,0,1,0,,unknown\r\n"
-	"10,thread,throughput_rps,900,895,905,3,880,880,880,1,-20,-0.022222222222222223,unknown\r\n"
-	"10,thread,p50_us,75,72.5,77.5,3,76.25,76.25,76.25,1,1.25,0.016666666666666666,unknown\r\n"
-	"10,thread,p99_us,300,290,310,3,305,305,305,1,5,0.016666666666666666,unknown\r\n"
-	"10,thread,p999_us,600,580,620,3,610,610,610,1,10,0.016666666666666666,unknown\r\n"
-	"10,thread,errors,0,0,0,3,0,0,0,1,0,,unknown\r\n"
-	"100,epoll,throughput_rps,3000,2950,3050,3,3020,3020,3020,1,20,0.006666666666666667,unknown\r\n"
-	"100,epoll,p50_us,225,212.5,237.5,3,230,230,230,1,5,0.022222222222222223,unknown\r\n"
-	"100,epoll,p99_us,900,850,950,3,920,920,920,1,20,0.022222222222222223,unknown\r\n"
-	"100,epoll,p999_us,1800,1700,1900,3,1840,1840,1840,1,40,0.022222222222222223,unknown\r\n"
-	"100,epoll,errors,0,0,0,3,0,0,0,1,0,,unknown\r\n"
-	"100,thread,throughput_rps,2500,2400,2600,3,2550,2550,2550,1,50,0.02,unknown\r\n"
-	"100,thread,p50_us,250,225,275,3,237.5,237.5,237.5,1,-12.5,-0.05,unknown\r\n"
-	"100,thread,p99_us,1000,900,1100,3,950,950,950,1,-50,-0.05,unknown\r\n"
-	"100,thread,p999_us,2000,1800,2200,3,1900,1900,1900,1,-100,-0.05,unknown\r\n"
-	"100,thread,errors,0,0,0,3,0,0,0,1,0,,unknown\r\n"
+	"clients.count,server.model,metric,run1_median,run1_min,run1_max,run1_n,run3_median,run3_min,run3_max,run3_n,run3_diff,run3_rel,run3_p,run3_significant\r\n"
+	"10,epoll,throughput_rps,1000,990,1010,3,1200,1200,1200,1,200,0.2,,unknown\r\n"
+	"10,epoll,p50_us,50,47.5,52.5,3,37.5,37.5,37.5,1,-12.5,-0.25,,unknown\r\n"
+	"10,epoll,p99_us,200,190,210,3,150,150,150,1,-50,-0.25,,unknown\r\n"
+	"10,epoll,p999_us,400,380,420,3,300,300,300,1,-100,-0.25,,unknown\r\n"
+	"10,epoll,errors,0,0,0,3,0,0,0,1,0,,,unknown\r\n"
+	"10,thread,throughput_rps,900,895,905,3,880,880,880,1,-20,-0.022222222222222223,,unknown\r\n"
+	"10,thread,p50_us,75,72.5,77.5,3,76.25,76.25,76.25,1,1.25,0.016666666666666666,,unknown\r\n"
+	"10,thread,p99_us,300,290,310,3,305,305,305,1,5,0.016666666666666666,,unknown\r\n"
+	"10,thread,p999_us,600,580,620,3,610,610,610,1,10,0.016666666666666666,,unknown\r\n"
+	"10,thread,errors,0,0,0,3,0,0,0,1,0,,,unknown\r\n"
+	"100,epoll,throughput_rps,3000,2950,3050,3,3020,3020,3020,1,20,0.006666666666666667,,unknown\r\n"
+	"100,epoll,p50_us,225,212.5,237.5,3,230,230,230,1,5,0.022222222222222223,,unknown\r\n"
+	"100,epoll,p99_us,900,850,950,3,920,920,920,1,20,0.022222222222222223,,unknown\r\n"
+	"100,epoll,p999_us,1800,1700,1900,3,1840,1840,1840,1,40,0.022222222222222223,,unknown\r\n"
+	"100,epoll,errors,0,0,0,3,0,0,0,1,0,,,unknown\r\n"
+	"100,thread,throughput_rps,2500,2400,2600,3,2550,2550,2550,1,50,0.02,,unknown\r\n"
+	"100,thread,p50_us,250,225,275,3,237.5,237.5,237.5,1,-12.5,-0.05,,unknown\r\n"
+	"100,thread,p99_us,1000,900,1100,3,950,950,950,1,-50,-0.05,,unknown\r\n"
+	"100,thread,p999_us,2000,1800,2200,3,1900,1900,1900,1,-100,-0.05,,unknown\r\n"
+	"100,thread,errors,0,0,0,3,0,0,0,1,0,,,unknown\r\n"
 ;
 
 static const char golden_wire_text[] =
