@@ -369,6 +369,20 @@ static int migrate(struct db *db, const char *path)
 			 "%s: not a socklab store (application_id %lld)", path, (long long)app_id);
 		return -EINVAL;
 	}
+	/* Migration 1 sets the application_id in the same transaction as it
+	 * creates the tables: a file without one that holds tables is someone
+	 * else's database, not to be written into. */
+	int64_t foreign = 0;
+	if (app_id == 0 &&
+	    (rc = query_int(db, "SELECT count(*) FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' "
+			    "AND name <> 'schema_version'", &foreign)) != 0)
+		return rc;
+	if (foreign) {
+		snprintf(db->err, sizeof db->err,
+			 "%s: not a socklab store (a SQLite database with %lld tables, views or "
+			 "indexes of its own); give --db a new file", path, (long long)foreign);
+		return -EINVAL;
+	}
 	if ((rc = schema_current(db, &version)) != 0 || (rc = schema_check(db, version, path)) != 0)
 		return rc;
 	while ((size_t)version < n) {

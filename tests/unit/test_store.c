@@ -322,6 +322,35 @@ static void test_foreign_database_refused(void **state)
 	tmpdb_remove(&t);
 }
 
+/* A database without socklab's application_id that holds tables of its
+ * own is not written into: no table added, its data intact. */
+static void test_foreign_db_without_app_id_refused(void **state)
+{
+	(void)state;
+	struct tmpdb t;
+	sqlite3 *raw = NULL;
+	tmpdb_make(&t);
+	assert_int_equal(sqlite3_open(t.path, &raw), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(raw, "CREATE TABLE notes(x); INSERT INTO notes VALUES (1)",
+				      NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_close(raw), SQLITE_OK);
+
+	struct db *db = NULL;
+	char err[512] = "";
+	assert_int_equal(db_open(t.path, &db, err, sizeof err), -EINVAL);
+	assert_null(db);
+	assert_non_null(strstr(err, "not a socklab store"));
+	assert_int_equal(sqlite3_open(t.path, &raw), SQLITE_OK);
+	sqlite3_stmt *st = NULL;
+	assert_int_equal(sqlite3_prepare_v2(raw, "SELECT count(*) FROM sqlite_master", -1, &st, NULL),
+			 SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(st, 0), 1);
+	sqlite3_finalize(st);
+	assert_int_equal(sqlite3_close(raw), SQLITE_OK);
+	tmpdb_remove(&t);
+}
+
 /* ---- runs, cases, metrics ---- */
 
 static void test_run_case_metric_round_trip(void **state)
@@ -971,6 +1000,7 @@ int main(void)
 		cmocka_unit_test(test_newer_version_refused),
 		cmocka_unit_test(test_upgrade_from_each_older_version),
 		cmocka_unit_test(test_foreign_database_refused),
+		cmocka_unit_test(test_foreign_db_without_app_id_refused),
 		cmocka_unit_test(test_run_case_metric_round_trip),
 		cmocka_unit_test(test_capture_rows),
 		cmocka_unit_test(test_case_summary_pivots),
