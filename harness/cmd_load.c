@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define VERB "load"
 
@@ -358,12 +359,20 @@ static int parse(int argc, char **argv, struct load_opts *o)
 	return 0;
 }
 
-static int write_app_log(const char *path, const struct ld_result *r)
+/* A run that did not happen leaves no empty log behind. */
+static void drop_log(FILE *f, const char *path)
+{
+	if (f) {
+		fclose(f);
+		unlink(path);
+	}
+}
+
+/* Write the log to f (opened before the run, so a bad path costs no run)
+ * and close it. */
+static int write_app_log(FILE *f, const struct ld_result *r)
 {
 	static const char *const kinds[] = {"connect", "send", "recv", "close"};
-	FILE *f = fopen(path, "w");
-	if (!f)
-		return -errno;
 	fprintf(f, "t_ns,conn,event,offset,len,lport\n");
 	for (size_t i = 0; i < r->nevents; i++) {
 		const struct ld_event *e = &r->events[i];
@@ -384,22 +393,30 @@ int cmd_load(int argc, char **argv)
 	int rc = parse(argc, argv, &o);
 	if (rc != 0)
 		return rc > 0 ? CLI_OK : CLI_USAGE;
+	FILE *log = NULL;
+	if (o.app_log && !(log = fopen(o.app_log, "w"))) {
+		fprintf(stderr, "socklab load: --app-log: %s: %s\n", o.app_log, strerror(errno));
+		return CLI_USAGE;
+	}
 	cli_raise_nofile();
 	atomic_store(&cancelled, 0);
 	o.cfg.cancel = &cancelled;
 	if ((rc = cli_on_stop(on_signal)) < 0) {
 		fprintf(stderr, "socklab load: sigaction: %s\n", strerror(-rc));
+		drop_log(log, o.app_log);
 		return CLI_FAILED;
 	}
 	rc = ld_run(&o.cfg, &res, err, sizeof(err));
 	if (rc < 0) {
 		fprintf(stderr, "socklab load: %s\n", err);
+		drop_log(log, o.app_log);
 		return rc == -EINVAL ? CLI_USAGE : CLI_FAILED;
 	}
 	if (res.unreachable) {
 		fprintf(stderr, "socklab load: --target: %s refused every client at start "
 			"(is a server listening?)\n", net_addr_str(&o.cfg.target, as, sizeof(as)));
 		ld_result_free(&res);
+		drop_log(log, o.app_log);
 		return CLI_USAGE;
 	}
 	if (o.json)
@@ -407,7 +424,7 @@ int cmd_load(int argc, char **argv)
 	else
 		ld_result_print(&o.cfg, &res, stdout);
 	fflush(stdout);
-	if (o.app_log && (rc = write_app_log(o.app_log, &res)) < 0)
+	if (log && (rc = write_app_log(log, &res)) < 0)
 		fprintf(stderr, "socklab load: --app-log: %s: %s\n", o.app_log, strerror(-rc));
 	ld_result_free(&res);
 	if (atomic_load(&cancelled))

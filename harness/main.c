@@ -14,7 +14,7 @@ static const struct cli_verb verbs[] = {
 	{"load", "drive simulated clients at a server on loopback", cmd_load},
 	{"relay", "relay to a server on loopback with seeded loss, delay, re-chunking", cmd_relay},
 	{"analyze", "per-conversation statistics of a pcap file (tshark-exact counts)", cmd_analyze},
-	{"report", "print one stored run's case table (text, md, csv, json)", cmd_report},
+	{"report", "a stored run's cases, or runs compared (text, md, csv, json, html)", cmd_report},
 	{"demo", "classroom walk-throughs: sticky, udp, concurrency (measured live)", cmd_demo},
 };
 
