@@ -182,7 +182,8 @@ void ld_reached(struct ld_client *c)
 	}
 }
 
-void ld_log(struct ld_client *c, enum ld_ev_kind kind, uint64_t off, size_t len, uint64_t now)
+void ld_log_call(struct ld_client *c, enum ld_ev_kind kind, uint64_t off, size_t len,
+		 uint64_t t_call, uint64_t now)
 {
 	struct ld_worker *w = c->w;
 	if (w->cap == 0)
@@ -192,10 +193,15 @@ void ld_log(struct ld_client *c, enum ld_ev_kind kind, uint64_t off, size_t len,
 		return;
 	}
 	w->ev[w->nev++] = (struct ld_event){
-		.t_ns = now, .offset = off, .conn = c->conn,
+		.t_ns = now, .t_call_ns = t_call, .offset = off, .conn = c->conn,
 		.len = len > UINT32_MAX ? UINT32_MAX : (uint32_t)len,
 		.lport = c->lport, .kind = (uint8_t)kind,
 	};
+}
+
+void ld_log(struct ld_client *c, enum ld_ev_kind kind, uint64_t off, size_t len, uint64_t now)
+{
+	ld_log_call(c, kind, off, len, 0, now);
 }
 
 int ld_want(struct ld_client *c, uint32_t events)

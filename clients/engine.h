@@ -143,7 +143,12 @@ enum ld_ev_kind {
 };
 
 struct ld_event {
-	uint64_t t_ns;     /* CLOCK_MONOTONIC */
+	uint64_t t_ns;     /* CLOCK_MONOTONIC: when the call returned */
+	/* Stream sends: when the send() call began (the previous send's
+	 * return in a burst: one clock read per send), so a segment the
+	 * kernel sent during the call is inside [t_call_ns, t_ns]. 0: not
+	 * known (other kinds, datagrams: their t_ns is taken before the call). */
+	uint64_t t_call_ns;
 	uint64_t offset;   /* bytes before this one in the same direction */
 	uint32_t conn;     /* connection id, unique in the run, from 1 */
 	uint32_t len;

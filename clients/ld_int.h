@@ -144,6 +144,14 @@ enum ld_err ld_errno_kind(int err);
 void ld_error(struct ld_client *c, enum ld_err kind);
 void ld_reached(struct ld_client *c);
 void ld_log(struct ld_client *c, enum ld_ev_kind kind, uint64_t off, size_t len, uint64_t now);
+/* The same with the call's start (struct ld_event t_call_ns). */
+void ld_log_call(struct ld_client *c, enum ld_ev_kind kind, uint64_t off, size_t len,
+		 uint64_t t_call, uint64_t now);
+/* Whether the worker keeps an event log (clock reads only it needs can be skipped). */
+static inline bool ld_logging(const struct ld_client *c)
+{
+	return c->w->cap != 0;
+}
 int ld_want(struct ld_client *c, uint32_t events);
 void ld_arm(struct ld_client *c, uint64_t when);
 void ld_close(struct ld_client *c);

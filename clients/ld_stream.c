@@ -130,6 +130,12 @@ static int set_cork(struct ld_client *c, bool on)
 static void do_write(struct ld_client *c, uint64_t now)
 {
 	struct ld_worker *w = c->w;
+	/* The event log's times: when each send() began and returned. One
+	 * clock read per send: in a burst the next call begins when the last
+	 * one returned (the bookkeeping between them is tens of ns, so
+	 * t_call is at most that early). None without a log. */
+	bool logging = ld_logging(c);
+	uint64_t t_call = logging ? net_now_ns() : 0;
 	while (c->cut_i < c->ncuts) {
 		size_t left = c->cuts[c->cut_i] - c->cut_done;
 		ssize_t n = send(c->fd, net_buf_head(&c->out), left, MSG_NOSIGNAL);
@@ -147,7 +153,11 @@ static void do_write(struct ld_client *c, uint64_t now)
 		/* Its own clock read, not the loop turn's `now`: the capture
 		 * alignment asks whether a segment left before or after each
 		 * send() of a burst returned (harness/align.h). */
-		ld_log(c, LD_EV_SEND, c->sent_off, (size_t)n, net_now_ns());
+		if (logging) {
+			uint64_t t_ret = net_now_ns();
+			ld_log_call(c, LD_EV_SEND, c->sent_off, (size_t)n, t_call, t_ret);
+			t_call = t_ret;
+		}
 		c->sent_off += (size_t)n;
 		w->bytes_sent += (size_t)n;
 		net_buf_consume(&c->out, (size_t)n);

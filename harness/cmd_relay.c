@@ -48,6 +48,8 @@ static void help(FILE *f)
 		"                      drop; TCP: token bucket on the byte stream, reading\n"
 		"                      stops while the relay's buffer is full\n"
 		"  --queue SIZE        UDP: the rate queue's bound in bytes (default 64k)\n"
+		"  --rcvbuf SIZE       UDP: SO_RCVBUF of the client-facing socket; what it\n"
+		"                      drops when full is counted (rcvbuf_dropped)\n"
 		"  --chunk SIZES       TCP: client->server write sizes, cycled (1,3,7) or\n"
 		"                      random:A-B; TCP_NODELAY, so the cuts reach the peer\n"
 		"  --reset-after N     TCP: reset (RST) a connection after N client bytes\n"
@@ -60,7 +62,7 @@ static void help(FILE *f)
 
 enum {
 	OPT_LISTEN = 256, OPT_TO, OPT_PROTO, OPT_LOSS, OPT_DUP, OPT_REORDER, OPT_DELAY,
-	OPT_RATE, OPT_QUEUE, OPT_CHUNK, OPT_RESET, OPT_STALL, OPT_BOTH, OPT_SEED, OPT_REMOTE,
+	OPT_RATE, OPT_QUEUE, OPT_RCVBUF, OPT_CHUNK, OPT_RESET, OPT_STALL, OPT_BOTH, OPT_SEED, OPT_REMOTE,
 };
 
 static const struct option opts[] = {
@@ -73,6 +75,7 @@ static const struct option opts[] = {
 	{"delay", required_argument, NULL, OPT_DELAY},
 	{"rate", required_argument, NULL, OPT_RATE},
 	{"queue", required_argument, NULL, OPT_QUEUE},
+	{"rcvbuf", required_argument, NULL, OPT_RCVBUF},
 	{"chunk", required_argument, NULL, OPT_CHUNK},
 	{"reset-after", required_argument, NULL, OPT_RESET},
 	{"stall", required_argument, NULL, OPT_STALL},
@@ -140,6 +143,16 @@ static int parse(int argc, char **argv, struct rly_config *cfg)
 				return bad("--queue", "must be 1 byte to 1g");
 			udp_only = true;
 			break;
+		case OPT_RCVBUF: {
+			uint64_t sz;
+			if (cli_size(VERB, "--rcvbuf", optarg, &sz) < 0)
+				return -1;
+			if (sz == 0 || sz > (1u << 30))
+				return bad("--rcvbuf", "must be 1 byte to 1g");
+			cfg->rcvbuf = (int)sz;
+			udp_only = true;
+			break;
+		}
 		case OPT_CHUNK:
 			if (rly_chunk_parse(&cfg->chunk, optarg, err, sizeof(err)) < 0)
 				return bad("--chunk", err);
@@ -190,7 +203,7 @@ static int parse(int argc, char **argv, struct rly_config *cfg)
 	if (!remote && !net_addr_is_loopback(&cfg->to))
 		return bad("--to", "not a loopback address (add --allow-remote)");
 	if (udp_only && cfg->proto != NET_UDP)
-		return bad("--loss/--dup/--reorder/--queue", "need --proto udp");
+		return bad("--loss/--dup/--reorder/--queue/--rcvbuf", "need --proto udp");
 	if (tcp_only && cfg->proto != NET_TCP)
 		return bad("--chunk/--reset-after/--stall", "need --proto tcp");
 	return 0;

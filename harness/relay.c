@@ -186,8 +186,10 @@ static void dgram_send(struct rly_relay *r, struct flow *f, int dir, const uint8
 	else
 		w = sendto(r->lfd, d, n, MSG_NOSIGNAL, (const struct sockaddr *)&f->client.ss,
 			   f->client.len);
-	if (w < 0)
+	if (w < 0) {
 		r->c.send_errors++;
+		(dir == C2S ? &r->c.c2s : &r->c.s2c)->send_failed++;
+	}
 }
 
 static void pkt_unlink(struct rly_relay *r, struct pkt *k)
@@ -336,18 +338,38 @@ static struct flow *flow_find(struct rly_relay *r, const struct net_addr *a)
 	return f;
 }
 
-static void udp_listen_ready(struct rly_relay *r)
+/* Up to 64 client datagrams. false once the queue is empty (or failing). */
+static bool udp_listen_ready(struct rly_relay *r)
 {
 	for (int i = 0; i < 64; i++) {
 		struct net_addr a;
 		a.len = sizeof(a.ss);
 		ssize_t n = recvfrom(r->lfd, r->buf, sizeof(r->buf), 0, (struct sockaddr *)&a.ss, &a.len);
+		if (n < 0 && errno == EINTR)
+			continue;
 		if (n < 0)
-			return;
+			return false;
 		struct flow *f = flow_find(r, &a);
 		if (f)
 			dgram_in(r, f, C2S, r->buf, (size_t)n);
 	}
+	return true;
+}
+
+/*
+ * The relay is stopping: relay what clients sent that is still queued
+ * (else it would be neither forwarded nor dropped), then take the
+ * socket's drop counter, final now that nothing more is read. A client
+ * still flooding would keep the queue full: 100 ms at most.
+ */
+static void udp_drain(struct rly_relay *r)
+{
+	uint64_t until = net_now_ns() + 100000000u;
+	while (udp_listen_ready(r) && net_now_ns() < until)
+		;
+	uint32_t drops;
+	if (net_sock_drops(r->lfd, &drops) == 0)
+		r->c.rcvbuf_dropped = drops;
 }
 
 static void udp_flow_ready(struct rly_relay *r, struct flow *f)
@@ -713,6 +735,10 @@ int rly_open(struct rly_relay **out, const struct rly_config *cfg, char *err, si
 	if ((rc = net_listen(cfg->proto, &cfg->listen, &o, err, errlen)) < 0)
 		goto fail;
 	r->lfd = rc;
+	if (cfg->rcvbuf > 0 && (rc = net_set_int(r->lfd, SOL_SOCKET, SO_RCVBUF, cfg->rcvbuf)) < 0) {
+		snprintf(err, errlen, "SO_RCVBUF %d: %s", cfg->rcvbuf, strerror(-rc));
+		goto fail;
+	}
 	if ((rc = net_local_addr(r->lfd, &r->addr)) < 0 ||
 	    (rc = net_poller_add(&r->p, r->lfd, EPOLLIN, &r->listen_kind)) < 0) {
 		snprintf(err, errlen, "listening socket: %s", strerror(-rc));
@@ -797,7 +823,7 @@ int rly_run(struct rly_relay *r)
 			int kind = *(int *)ev[i].data.ptr;
 			if (kind == EP_LISTEN) {
 				if (r->cfg.proto == NET_UDP)
-					udp_listen_ready(r);
+					(void)udp_listen_ready(r);
 				else
 					tcp_accept(r);
 			} else if (kind == EP_FLOW) {
@@ -809,6 +835,8 @@ int rly_run(struct rly_relay *r)
 		timers(r, net_now_ns());
 		reap(r);
 	}
+	if (r->cfg.proto == NET_UDP)
+		udp_drain(r);
 	/* What is still delayed goes out now, in release order. */
 	struct net_timer *t;
 	while ((t = net_timer_expired(&r->p, UINT64_MAX)) != NULL) {
@@ -823,11 +851,11 @@ static void dgram_json(const char *pre, const struct rly_dgram_counters *d, FILE
 {
 	fprintf(f, "\"%sreceived\":%llu,\"%sforwarded\":%llu,\"%sdropped\":%llu,"
 		"\"%sduplicated\":%llu,\"%sreordered\":%llu,\"%sdelayed\":%llu,"
-		"\"%srate_dropped\":%llu,",
+		"\"%srate_dropped\":%llu,\"%ssend_failed\":%llu,",
 		pre, (unsigned long long)d->received, pre, (unsigned long long)d->forwarded,
 		pre, (unsigned long long)d->dropped, pre, (unsigned long long)d->duplicated,
 		pre, (unsigned long long)d->reordered, pre, (unsigned long long)d->delayed,
-		pre, (unsigned long long)d->rate_dropped);
+		pre, (unsigned long long)d->rate_dropped, pre, (unsigned long long)d->send_failed);
 }
 
 void rly_counters_json(const struct rly_counters *c, const struct rly_config *cfg, FILE *f)
@@ -836,6 +864,8 @@ void rly_counters_json(const struct rly_counters *c, const struct rly_config *cf
 		(unsigned long long)cfg->seed);
 	dgram_json("", &c->c2s, f);
 	dgram_json("reply_", &c->s2c, f);
+	if (cfg->proto == NET_UDP)
+		fprintf(f, "\"rcvbuf_dropped\":%llu,", (unsigned long long)c->rcvbuf_dropped);
 	fprintf(f, "\"send_errors\":%llu,\"flows\":%llu,\"flows_refused\":%llu,"
 		"\"conns\":%llu,\"upstream_failed\":%llu,\"bytes_c2s\":%llu,"
 		"\"bytes_s2c\":%llu,\"chunks\":%llu,\"holds\":%llu,\"stalls\":%llu,\"resets\":%llu,"

@@ -73,6 +73,7 @@ struct rly_config {
 	bool both;                   /* impair server->client as well */
 	uint64_t reset_after;        /* TCP: RST after this many c2s bytes; 0 never */
 	uint64_t stall_ns, stall_at; /* TCP: pause c2s stall_ns once stall_at bytes are through */
+	int rcvbuf;                  /* SO_RCVBUF of the listening socket; 0: the default */
 };
 
 /* What happens to one datagram. */
@@ -166,11 +167,16 @@ size_t rly_chunk_next(struct rly_chunker *c);
  * copies on top of forwarded. TCP streams count in struct rly_counters. */
 struct rly_dgram_counters {
 	uint64_t received, forwarded, dropped, duplicated, reordered, delayed, rate_dropped;
+	uint64_t send_failed;        /* forwarded copies the kernel refused (ENOBUFS...) */
 };
 
 struct rly_counters {
 	struct rly_dgram_counters c2s, s2c;
 	uint64_t send_errors, flows, flows_refused;
+	/* UDP: datagrams the client-facing socket's kernel dropped before the
+	 * relay read them (receive buffer full; SO_MEMINFO sk_drops, read when
+	 * the relay stops, after it has drained what was still queued). */
+	uint64_t rcvbuf_dropped;
 	uint64_t conns, upstream_failed, bytes_c2s, bytes_s2c, chunks, holds, stalls, resets;
 	uint64_t rate_waits;         /* TCP: writes held back by --rate */
 	uint64_t buf_peak;           /* TCP: most bytes one direction ever held */
@@ -184,8 +190,9 @@ struct rly_relay;
  * caller frees with rly_close. */
 int rly_open(struct rly_relay **out, const struct rly_config *cfg, char *err, size_t errlen);
 const struct net_addr *rly_addr(const struct rly_relay *r);
-/* Run until rly_shutdown; pending delayed datagrams are sent at the end.
- * Returns 0 or -errno. */
+/* Run until rly_shutdown. UDP: then what is still queued on the listening
+ * socket is relayed (100 ms at most) and its drop counter read; pending
+ * delayed datagrams are sent at the end. Returns 0 or -errno. */
 int rly_run(struct rly_relay *r);
 /* Async-signal-safe: ask rly_run to return. */
 void rly_shutdown(struct rly_relay *r);
@@ -218,6 +225,7 @@ struct rly_case_sum {
 	bool on;                     /* the case had a relay that reported */
 	bool udp;
 	double dropped, duplicated, reordered, rate_dropped;  /* UDP */
+	double rcvbuf_dropped, send_failed;                   /* UDP, NAN: unknown */
 	double chunks, bytes_c2s, resets;                      /* TCP */
 	double sent, errors;         /* the clients' messages, errors (measured phase) */
 	double lost, dups, late;     /* UDP: the clients' tracker (lost, dups, reordered) */

@@ -83,6 +83,8 @@ void rly_case_sum(struct rly_case_sum *o, const struct child *rly, const struct 
 	o->duplicated = stat_or_nan(rly, "duplicated");
 	o->reordered = stat_or_nan(rly, "reordered");
 	o->rate_dropped = stat_or_nan(rly, "rate_dropped");
+	o->rcvbuf_dropped = stat_or_nan(rly, "rcvbuf_dropped");
+	o->send_failed = stat_or_nan(rly, "send_failed");
 	o->chunks = stat_or_nan(rly, "chunks");
 	o->bytes_c2s = stat_or_nan(rly, "bytes_c2s");
 	o->resets = stat_or_nan(rly, "resets");
@@ -101,9 +103,15 @@ void rly_case_print(FILE *f, const struct rly_case_sum *o)
 		return;
 	if (o->udp) {
 		/* What the relay did, and what the clients' tracker saw of it. */
-		fprintf(f, "     relay: dropped %.0f + rate-dropped %.0f (clients lost %.0f), "
-			"duplicated %.0f (clients got %.0f twice), reordered %.0f (clients saw "
-			"%.0f out of order)\n", o->dropped, o->rate_dropped, o->lost, o->duplicated,
+		fprintf(f, "     relay: dropped %.0f + rate-dropped %.0f", o->dropped, o->rate_dropped);
+		/* The relay's own losses, not its impairment: its socket's
+		 * receive buffer overflowed, or its forwarding send failed. */
+		if (o->rcvbuf_dropped > 0)
+			fprintf(f, " + socket-dropped %.0f", o->rcvbuf_dropped);
+		if (o->send_failed > 0)
+			fprintf(f, " + send-failed %.0f", o->send_failed);
+		fprintf(f, " (clients lost %.0f), duplicated %.0f (clients got %.0f twice), "
+			"reordered %.0f (clients saw %.0f out of order)\n", o->lost, o->duplicated,
 			o->dups, o->reordered, o->late);
 		return;
 	}

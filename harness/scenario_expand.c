@@ -195,7 +195,7 @@ static int check_relay(const struct scn *s, const struct scn_case *c, const char
 		       struct scn_error *err)
 {
 	static const char *const udp_only[] = {"relay.loss", "relay.dup", "relay.reorder",
-					       "relay.queue", NULL};
+					       "relay.queue", "relay.rcvbuf", NULL};
 	static const char *const tcp_only[] = {"relay.chunk", "relay.reset_after",
 					       "relay.stall", NULL};
 	const struct scn_param *pr = scn_case_param(c, s->has_server ? "server.proto"

@@ -249,6 +249,10 @@ const struct scn_key scn_schema[] = {
 	 "10M", check_rate},
 	{"relay.queue", SCN_T_SIZE, NULL, 1, GIB, "64k",
 	 "udp: the rate queue's bound in bytes", "relay --queue", "16k", NULL},
+	{"relay.rcvbuf", SCN_T_SIZE, NULL, 1, GIB, NULL,
+	 "udp: SO_RCVBUF of the relay's client-facing socket (default: the kernel's); its "
+	 "drops are counted (relay.rcvbuf_dropped) and are a term of the UDP accounting",
+	 "relay --rcvbuf", "4k", NULL},
 	{"relay.chunk", SCN_T_STRING, NULL, NOLIMIT, NULL,
 	 "tcp: client->server write sizes, cycled (1,3,7) or random:A-B, with TCP_NODELAY: "
 	 "the server sees messages cut and merged", "relay --chunk", "random:1-16", check_chunk},

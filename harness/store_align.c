@@ -371,9 +371,12 @@ static int store_events(struct ctx *x)
 		sqlite3_bind_int64(ev, 9, e->lport);
 		bind_opt(ev, 10, f, f ? f->sport : 0);
 		/* A recv's time is the event loop's wake-up before it: a
-		 * lower bound of when the call began. A send's is read after
-		 * it returned; when it began is not logged (NULL). */
-		bind_opt(ev, 11, e->kind == LD_EV_RECV, (int64_t)e->t_ns - x->base);
+		 * lower bound of when the call began. A stream send logs when
+		 * its call began (ld_event.t_call_ns; 0: not known, NULL). */
+		if (e->kind == LD_EV_SEND)
+			bind_opt(ev, 11, e->t_call_ns != 0, (int64_t)e->t_call_ns - x->base);
+		else
+			bind_opt(ev, 11, e->kind == LD_EV_RECV, (int64_t)e->t_ns - x->base);
 		rc = step(x, ev, "align: client event");
 	}
 	for (size_t i = 0; i < x->nsrec && rc == 0; i++) {
@@ -451,8 +454,9 @@ static int collect_ops(const struct ctx *x, struct dir_in (*dd)[2])
 		    (f = conn_flow_of(x->cconn, x->ncconn, e->conn)) == NO_FLOW)
 			continue;
 		uint64_t t = to_cap(x, e->t_ns);
-		struct al_op op = {.t_ns = t, .off = e->offset, .len = e->len,
-				   .t_call_ns = e->kind == LD_EV_RECV ? t : AL_T_UNKNOWN};
+		uint64_t tc = e->kind == LD_EV_RECV ? t
+			      : e->t_call_ns ? to_cap(x, e->t_call_ns) : AL_T_UNKNOWN;
+		struct al_op op = {.t_ns = t, .off = e->offset, .len = e->len, .t_call_ns = tc};
 		rc = ops_push(e->kind == LD_EV_SEND ? &dd[f][0].sends : &dd[f][1].recvs, op);
 	}
 	for (size_t i = 0; i < x->nsrec && rc == 0; i++) {

@@ -340,6 +340,7 @@ static const char migration_3[] =
 	"  refused            INTEGER,\n"           /* ENOBUFS/EAGAIN at the sender (resent) */
 	"  wire               INTEGER,\n"           /* client->server (->relay) datagrams captured */
 	"  wire_relayed       INTEGER,\n"           /* relay->server datagrams captured */
+	"  relay_rcvbuf_dropped INTEGER,\n"         /* the relay socket's kernel drops */
 	"  relay_dropped      INTEGER,\n"           /* the relay's impairment */
 	"  relay_duplicated   INTEGER,\n"
 	"  link_dropped       INTEGER,\n"           /* topology pair: the link.loss rule */
@@ -363,7 +364,7 @@ static const char migration_3[] =
 	 * link's loss rule; after link.rate's tbf, which makes it negative),
 	 * the measured phase's datagrams. */
 	"  u.wire - (u.sent - coalesce(u.warmup_sent, 0)) AS wire_gap,\n"
-	"  u.wire_relayed,\n"
+	"  u.wire_relayed, u.relay_rcvbuf_dropped,\n"
 	"  u.relay_dropped, u.relay_duplicated, u.link_dropped, u.link_rate_dropped,\n"
 	"  u.rcvbuf_dropped,\n"
 	"  u.snmp_rcvbuf_errors,\n"

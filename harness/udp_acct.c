@@ -15,7 +15,7 @@ void udp_acct_begin(struct udp_acct *a, pid_t pid)
 {
 	*a = (struct udp_acct){
 		.sent = UDP_NA, .warmup_sent = UDP_NA, .refused = UDP_NA, .wire = UDP_NA,
-		.wire_relayed = UDP_NA, .relay_dropped = UDP_NA, .relay_duplicated = UDP_NA,
+		.wire_relayed = UDP_NA, .relay_rcvbuf_dropped = UDP_NA, .relay_dropped = UDP_NA, .relay_duplicated = UDP_NA,
 		.link_dropped = UDP_NA, .link_rate_dropped = UDP_NA,
 		.rcvbuf_dropped = UDP_NA, .snmp_rcvbuf_errors = UDP_NA,
 		.truncated = UDP_NA, .received = UDP_NA, .unread = UDP_NA,
@@ -76,7 +76,8 @@ int64_t udp_acct_balance(const struct udp_acct *a)
 {
 	if (a->sent == UDP_NA || a->received == UDP_NA || a->rcvbuf_dropped == UDP_NA)
 		return UDP_NA;
-	return a->sent + or0(a->relay_duplicated) - or0(a->relay_dropped) - or0(a->link_dropped)
+	return a->sent + or0(a->relay_duplicated) - or0(a->relay_rcvbuf_dropped)
+	       - or0(a->relay_dropped) - or0(a->link_dropped)
 	       - or0(a->link_rate_dropped) - a->rcvbuf_dropped - or0(a->truncated) - a->received - or0(a->unread);
 }
 
@@ -212,6 +213,10 @@ void udp_acct_print(FILE *f, const struct udp_acct *a)
 	num(f, a->truncated);
 	fputs(" + unread ", f);
 	num(f, a->unread);
+	if (a->relay_rcvbuf_dropped != UDP_NA) {
+		fputs(" + relay_rcvbuf_dropped ", f);
+		num(f, a->relay_rcvbuf_dropped);
+	}
 	if (a->relay_dropped != UDP_NA || a->relay_duplicated != UDP_NA) {
 		fputs(" + relay_dropped ", f);
 		num(f, a->relay_dropped);
@@ -251,12 +256,14 @@ void udp_acct_print(FILE *f, const struct udp_acct *a)
 void udp_acct_json(FILE *f, const struct udp_acct *a)
 {
 	static const char *const names[] = {
-		"sent", "warmup_sent", "refused", "wire", "wire_relayed", "relay_dropped",
+		"sent", "warmup_sent", "refused", "wire", "wire_relayed", "relay_rcvbuf_dropped",
+		"relay_dropped",
 		"relay_duplicated", "link_dropped", "link_rate_dropped", "rcvbuf_dropped", "snmp_rcvbuf_errors", "truncated", "received", "unread",
 		"duplicates", "reordered", "unaccounted",
 	};
 	const int64_t v[] = {
-		a->sent, a->warmup_sent, a->refused, a->wire, a->wire_relayed, a->relay_dropped,
+		a->sent, a->warmup_sent, a->refused, a->wire, a->wire_relayed,
+		a->relay_rcvbuf_dropped, a->relay_dropped,
 		a->relay_duplicated, a->link_dropped, a->link_rate_dropped, a->rcvbuf_dropped, a->snmp_rcvbuf_errors, a->truncated,
 		a->received, a->unread, a->duplicates, a->reordered, a->unaccounted,
 	};

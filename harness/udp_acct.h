@@ -15,13 +15,17 @@
  *                        leg (what the app put on the wire, before any
  *                        impairment), wire_relayed the relay -> server leg
  *   relay_dropped/_duplicated   the impairment relay's counters (metrics
- *                        relay.dropped + relay.rate_dropped, relay.duplicated);
- *                        NULL without one
+ *                        relay.dropped + relay.rate_dropped + relay.send_failed,
+ *                        relay.duplicated); NULL without one
  *   link_dropped         topology pair: the link.loss nftables rule's counter
  *                        (metric link.dropped, warmup included); NULL without
  *   link_rate_dropped    topology pair: link.rate's tbf tail drops at the
  *                        client's egress, before the wire (metric
  *                        link.rate_dropped, warmup included); NULL without
+ *   relay_rcvbuf_dropped the relay's client-facing socket: datagrams its
+ *                        kernel dropped, receive buffer full, before the relay
+ *                        read them (metric relay.rcvbuf_dropped, warmup
+ *                        included); NULL without a relay
  *   rcvbuf_dropped       the server sockets' SO_RXQ_OVFL drop counters, summed
  *   snmp_rcvbuf_errors   /proc/net/snmp Udp RcvbufErrors (+ snmp6
  *                        Udp6RcvbufErrors) delta over the case: system-wide,
@@ -33,8 +37,9 @@
  *
  * and the balance, which is 0 when every datagram is accounted for:
  *
- *   unaccounted = sent + relay_duplicated - relay_dropped - link_dropped
- *               - link_rate_dropped - rcvbuf_dropped - truncated - received - unread
+ *   unaccounted = sent + relay_duplicated - relay_rcvbuf_dropped - relay_dropped
+ *               - link_dropped - link_rate_dropped - rcvbuf_dropped - truncated
+ *               - received - unread
  *
  * Everything is an int64_t with UDP_NA (-1) for "not known" (stored NULL).
  */
@@ -52,7 +57,8 @@ struct udp_acct {
 	bool udp;                     /* the case is a datagram case: account it */
 	int64_t sent, warmup_sent, refused, wire;
 	int64_t wire_relayed;
-	int64_t relay_dropped, relay_duplicated, link_dropped, link_rate_dropped;
+	int64_t relay_rcvbuf_dropped, relay_dropped, relay_duplicated;
+	int64_t link_dropped, link_rate_dropped;
 	int64_t rcvbuf_dropped, snmp_rcvbuf_errors;
 	int64_t truncated, received, unread;
 	int64_t duplicates, reordered;       /* the client's tracker (of replies) */

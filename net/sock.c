@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/sock_diag.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -22,6 +23,24 @@ int net_set_int(int fd, int level, int name, int value)
 	if (setsockopt(fd, level, name, &value, sizeof(value)) < 0)
 		return -errno;
 	return 0;
+}
+
+int net_sock_drops(int fd, uint32_t *drops)
+{
+#ifdef SO_MEMINFO
+	uint32_t mi[SK_MEMINFO_VARS];
+	socklen_t len = sizeof(mi);
+	if (getsockopt(fd, SOL_SOCKET, SO_MEMINFO, mi, &len) < 0)
+		return -errno;
+	if (len <= SK_MEMINFO_DROPS * sizeof(uint32_t))
+		return -ENOTSUP;   /* an older kernel's shorter array */
+	*drops = mi[SK_MEMINFO_DROPS];
+	return 0;
+#else
+	(void)fd;
+	(void)drops;
+	return -ENOTSUP;
+#endif
 }
 
 int net_set_nonblock(int fd, bool on)

@@ -39,6 +39,14 @@ int net_set_nodelay(int fd, bool on);
 int net_set_int(int fd, int level, int name, int value);
 
 /*
+ * The socket's kernel drop counter (sk_drops: datagrams dropped because
+ * the receive buffer was full, the same counter SO_RXQ_OVFL reports) via
+ * SO_MEMINFO SK_MEMINFO_DROPS. 32 bits in the kernel. Returns 0 and *drops,
+ * or -errno (-ENOTSUP where SO_MEMINFO is unknown).
+ */
+int net_sock_drops(int fd, uint32_t *drops);
+
+/*
  * Wait until fd is ready for `events` (POLLIN/POLLOUT) or stop_fd becomes
  * readable or hung up (the shutdown broadcast, -1 for none). timeout_ms < 0
  * waits forever. Returns 1 ready, 0 timeout, -ECANCELED when stopped, or

@@ -239,6 +239,21 @@ static bool has_table(sqlite3 *sql, const char *name)
 	return yes;
 }
 
+/* table has a column name (table is one of ours, not user input). */
+static bool has_column(sqlite3 *sql, const char *table, const char *name)
+{
+	sqlite3_stmt *st = NULL;
+	bool yes = false;
+	if (sqlite3_prepare_v2(sql, "SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2", -1, &st,
+			       NULL) == SQLITE_OK) {
+		sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+		yes = sqlite3_step(st) == SQLITE_ROW;
+	}
+	sqlite3_finalize(st);
+	return yes;
+}
+
 static int cmp_metric(const void *a, const void *b)
 {
 	return strcmp(((const struct rpt_metric *)a)->name, ((const struct rpt_metric *)b)->name);
@@ -301,18 +316,31 @@ static int load_capture_metrics(sqlite3 *sql, struct rpt_run *r)
 	static const char *const udp[] = {
 		"udp.sent", "udp.refused", "udp.wire", "udp.relay_dropped", "udp.relay_duplicated",
 		"udp.rcvbuf_dropped", "udp.snmp_rcvbuf_errors", "udp.truncated", "udp.received",
-		"udp.duplicates", "udp.reordered", "udp.unaccounted",
+		"udp.duplicates", "udp.reordered", "udp.unaccounted", "udp.unread",
+		"udp.wire_relayed", "udp.link_dropped", "udp.link_rate_dropped",
+		"udp.relay_rcvbuf_dropped",
 	};
-	static const char qu[] =
+	/* The last columns came late in migration 3: a store written before
+	 * them reads NULL for them (%s: the column, or NULL). */
+	static const char qu_fmt[] =
 		"SELECT u.case_id, u.sent, u.refused, u.wire, u.relay_dropped, u.relay_duplicated,"
 		" u.rcvbuf_dropped, u.snmp_rcvbuf_errors, u.truncated, u.received, u.duplicates,"
-		" u.reordered, u.unaccounted"
+		" u.reordered, u.unaccounted, u.unread, %s, %s, %s, %s"
 		" FROM udp_accounting u JOIN cases c ON c.id = u.case_id WHERE c.run_id = ?";
+	static const char *const late[] = {
+		"wire_relayed", "link_dropped", "link_rate_dropped", "relay_rcvbuf_dropped",
+	};
+	char qu[1024], lc[4][32];
 	int rc = 0;
 	if (has_table(sql, "flow_align") && has_table(sql, "flows"))
 		rc = load_derived(sql, r, qa, align, 8);
-	if (rc == 0 && has_table(sql, "udp_accounting"))
-		rc = load_derived(sql, r, qu, udp, 12);
+	if (rc == 0 && has_table(sql, "udp_accounting")) {
+		for (int i = 0; i < 4; i++)
+			snprintf(lc[i], sizeof(lc[i]), "%s", has_column(sql, "udp_accounting", late[i])
+				 ? late[i] : "NULL");
+		snprintf(qu, sizeof(qu), qu_fmt, lc[0], lc[1], lc[2], lc[3]);
+		rc = load_derived(sql, r, qu, udp, (int)(sizeof(udp) / sizeof(udp[0])));
+	}
 	for (size_t i = 0; rc == 0 && i < r->ncases; i++)
 		if (r->cases[i].nmetrics > 1)
 			qsort(r->cases[i].metrics, r->cases[i].nmetrics, sizeof(struct rpt_metric),
@@ -367,9 +395,11 @@ static int load_timelines(sqlite3 *sql, struct rpt_run *r)
 		" AND a.case_id = f.case_id AND ((a.side = 'client' AND a.lport = f.client_port) OR"
 		" (a.side = 'server' AND a.rport = f.client_port))))) ORDER BY f.idx LIMIT 1";
 	static const char *const ql[RPT_TL_LANES] = {
-		"SELECT a.t_ns, a.stream_offset, a.len FROM app_events a WHERE" EV_MATCH
-		" AND a.side = 'client' AND a.kind = 'send' AND a.len > 0 ORDER BY a.t_ns, a.stream_offset"
-		" LIMIT 401",
+		/* A client send when its call began (a store before the client
+		 * logged that: when it returned). */
+		"SELECT coalesce(a.t_call_ns, a.t_ns) AS t, a.stream_offset, a.len FROM app_events a"
+		" WHERE" EV_MATCH " AND a.side = 'client' AND a.kind = 'send' AND a.len > 0"
+		" ORDER BY t, a.stream_offset LIMIT 401",
 		"SELECT s.t_ns, s.rel_seq - (SELECT min(rel_seq) FROM segments WHERE flow_id = ?1"
 		" AND dir = 'c2s' AND len > 0), s.len FROM segments s WHERE s.flow_id = ?1"
 		" AND s.dir = 'c2s' AND s.len > 0 AND s.retrans = 0 AND ?2 IS NOT NULL AND ?3 IS NOT NULL"

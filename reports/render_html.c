@@ -517,10 +517,10 @@ static int chart_timelines(FILE *f, const struct rpt_run *r, const struct rpt_ta
 			if (drawn == 0)
 				fputs("<h2>Sticky packets: how the sends met the wire and the reader</h2>\n"
 				      "<p class=\"note\">Each bar is one call or one segment, drawn from its"
-				      " first to its last byte: a segment when it was captured, a recv"
-				      " or a send when the call returned (the client does not log when"
-				      " a send began, so a segment sent during the call may sit a few"
-				      " microseconds left of its send). One tall recv bar covering"
+				      " first to its last byte: a segment when it was captured, a send"
+				      " when its call began (so the segment it put on the wire is at or"
+				      " right of it; in a store without that time, when it returned), a"
+				      " recv when it returned. One tall recv bar covering"
 				      " several send bars: the"
 				      " messages stuck together.</p>\n", f);
 			rc = svg_timeline(f, &ch, lanes, RPT_TL_LANES);
@@ -537,10 +537,19 @@ static int chart_timelines(FILE *f, const struct rpt_run *r, const struct rpt_ta
 
 static int chart_udp(FILE *f, const struct rpt_run *r, const struct rpt_table *t)
 {
-	static const char *const names[] = {"udp.received", "udp.truncated", "udp.rcvbuf_dropped",
-					    "udp.relay_dropped", "udp.unaccounted"};
-	static const char *const labels[] = {"received", "truncated", "dropped: receive buffer full",
-					     "dropped by the relay", "unaccounted"};
+	/* Every sink of the balance (udp_acct.h), so a bar adds up to sent
+	 * (+ the relay's duplicates). A term the run lacks is NaN: no segment. */
+	static const char *const names[] = {
+		"udp.received", "udp.unread", "udp.truncated", "udp.rcvbuf_dropped",
+		"udp.relay_rcvbuf_dropped", "udp.relay_dropped", "udp.link_dropped",
+		"udp.link_rate_dropped", "udp.unaccounted",
+	};
+	static const char *const labels[] = {
+		"received", "still queued at the server", "truncated",
+		"dropped: server receive buffer full", "dropped: relay receive buffer full",
+		"dropped by the relay", "dropped by the link's loss rule",
+		"dropped by the link's rate limit (tbf)", "unaccounted",
+	};
 	const size_t nk = sizeof(names) / sizeof(names[0]);
 	size_t n = 0;
 	int rc = 0;
@@ -570,15 +579,23 @@ static int chart_udp(FILE *f, const struct rpt_run *r, const struct rpt_table *t
 				v[k * n + i++] = metric_or_nan(c, names[k]);
 		}
 	}
-	struct svg_series ss[5];
-	for (size_t k = 0; k < nk; k++)
-		ss[k] = (struct svg_series){.name = labels[k], .y = &v[k * n], .n = n};
+	/* Only the terms the run has (a relay's, a link's): no legend entry
+	 * for what no case measured. */
+	struct svg_series ss[sizeof(names) / sizeof(names[0])];
+	size_t ns = 0;
+	for (size_t k = 0; k < nk; k++) {
+		bool any = false;
+		for (size_t i = 0; i < n && !any; i++)
+			any = !isnan(v[k * n + i]);
+		if (any)
+			ss[ns++] = (struct svg_series){.name = labels[k], .y = &v[k * n], .n = n};
+	}
 	struct svg_chart ch = {.title = "Where every datagram went (client to server)",
 			       .x_label = "datagrams sent by the application",
 			       .height = (int)(200 + 90 * n < 1400 ? 200 + 90 * n : 1400),
 			       .id = "chart-udp"};
 	fputs("<h2>UDP: where every datagram went</h2>\n", f);
-	rc = svg_stacked_bar_chart(f, &ch, (const char *const *)cats, n, ss, nk);
+	rc = svg_stacked_bar_chart(f, &ch, (const char *const *)cats, n, ss, ns);
 	if (rc == -EINVAL)
 		rc = 0;
 out:

@@ -26,9 +26,10 @@ struct rpt_param {
  * The loader adds derived metrics from the migration-3 tables, when a case
  * has rows there: align.{bytes,sends,segments,recvs,coalesced_segments,
  * merged_recvs,sticky_msgs,half_msgs} (flow_align, client-to-server, summed
- * over the case's flows) and udp.{sent,refused,wire,relay_dropped,
- * relay_duplicated,rcvbuf_dropped,snmp_rcvbuf_errors,truncated,received,
- * duplicates,reordered,unaccounted} (udp_accounting).
+ * over the case's flows) and udp.{sent,refused,wire,wire_relayed,
+ * relay_rcvbuf_dropped,relay_dropped,relay_duplicated,link_dropped,
+ * link_rate_dropped,rcvbuf_dropped,snmp_rcvbuf_errors,truncated,received,
+ * unread,duplicates,reordered,unaccounted} (udp_accounting).
  */
 struct rpt_metric {
 	char *name;

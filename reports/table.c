@@ -40,10 +40,18 @@ static const struct metric_col metric_cols[] = {
 	{"sent", "udp.sent", NULL, 0, RPT_NUMBER, "udp.sent", RPT_PART_UDP},
 	{"refused", "udp.refused", NULL, 0, RPT_NUMBER, "udp.sent", RPT_PART_UDP},
 	{"wire", "udp.wire", NULL, 0, RPT_NUMBER, "udp.sent", RPT_PART_UDP},
+	/* The newer terms only in a run that has them (a relay, a link). */
+	{"wire_relayed", "udp.wire_relayed", NULL, 0, RPT_NUMBER, "udp.wire_relayed", RPT_PART_UDP},
+	{"relay_rcvbuf_drop", "udp.relay_rcvbuf_dropped", NULL, 0, RPT_NUMBER,
+	 "udp.relay_rcvbuf_dropped", RPT_PART_UDP},
 	{"relay_drop", "udp.relay_dropped", NULL, 0, RPT_NUMBER, "udp.sent", RPT_PART_UDP},
+	{"link_drop", "udp.link_dropped", NULL, 0, RPT_NUMBER, "udp.link_dropped", RPT_PART_UDP},
+	{"link_rate_drop", "udp.link_rate_dropped", NULL, 0, RPT_NUMBER, "udp.link_rate_dropped",
+	 RPT_PART_UDP},
 	{"rcvbuf_drop", "udp.rcvbuf_dropped", NULL, 0, RPT_NUMBER, "udp.sent", RPT_PART_UDP},
 	{"truncated", "udp.truncated", NULL, 0, RPT_NUMBER, "udp.sent", RPT_PART_UDP},
 	{"received", "udp.received", NULL, 0, RPT_NUMBER, "udp.sent", RPT_PART_UDP},
+	{"unread", "udp.unread", NULL, 0, RPT_NUMBER, "udp.unread", RPT_PART_UDP},
 	{"unaccounted", "udp.unaccounted", NULL, 0, RPT_NUMBER, "udp.sent", RPT_PART_UDP},
 };
 

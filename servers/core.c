@@ -12,7 +12,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/sock_diag.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -675,13 +674,9 @@ static void drain_unread(struct srv *s)
 			count(&s->ctr->unread, 1);
 			take_drops(s, fd, &mh);
 		}
-#ifdef SO_MEMINFO
-		uint32_t mi[SK_MEMINFO_VARS];
-		socklen_t len = sizeof(mi);
-		if (getsockopt(fd, SOL_SOCKET, SO_MEMINFO, mi, &len) == 0 &&
-		    len > SK_MEMINFO_DROPS * sizeof(uint32_t))
-			note_drops(s, fd, mi[SK_MEMINFO_DROPS]);
-#endif
+		uint32_t drops;
+		if (net_sock_drops(fd, &drops) == 0)
+			note_drops(s, fd, drops);
 	}
 }
 

@@ -22,6 +22,7 @@
 #include "testlib/testlib.h"
 
 #include "harness/store.h"
+#include "reports/report.h"
 
 #include <errno.h>
 #include <sqlite3.h>
@@ -156,10 +157,15 @@ static void write_wire(struct db *db)
 	exec_sql(db, sql);
 	/* 20 sends of 6 bytes 10 us apart; 11 segments (the first alone, then pairs); one recv. */
 	for (int i = 0; i < 20; i++) {
+		char call[24];
+		snprintf(call, sizeof(call), "%d", 1000000 + i * 10000 - 3000);
 		snprintf(sql, sizeof(sql),
 			 "INSERT INTO app_events (case_id, flow_id, side, conn, kind, t_ns, stream_offset,"
-			 " len, lport, rport) VALUES (%lld, 100, 'client', 0, 'send', %d, %d, 6, 40000, 9000)",
-			 (long long)tcp, 1000000 + i * 10000, i * 6);
+			 " len, lport, rport, t_call_ns) VALUES (%lld, 100, 'client', 0, 'send', %d, %d, 6,"
+			 " 40000, 9000, %s)", (long long)tcp, 1000000 + i * 10000, i * 6,
+			 /* Each call began 3 us before it returned; the last one's
+			  * start is not known (a store from before it was logged). */
+			 i < 19 ? call : "NULL");
 		exec_sql(db, sql);
 	}
 	for (int i = 0; i < 11; i++) {
@@ -178,6 +184,29 @@ static void write_wire(struct db *db)
 	exec_sql(db, sql);
 }
 
+/* Run 5: a UDP case through a relay and a lossy link: every newer term. */
+static void write_impaired(struct db *db)
+{
+	const char *const keys[] = {"server.proto"};
+	int64_t run = begin_run(db, "impaired", keys, 1), udp;
+	struct db_param pu[] = {{"server.proto", "udp"}};
+	assert_int_equal(db_case_begin(db, run, 0, pu, 1, &udp), 0);
+	assert_int_equal(db_case_metric(db, udp, "throughput_rps", 900), 0);
+	assert_int_equal(db_case_end(db, udp, DB_OK, NULL), 0);
+	assert_int_equal(db_run_end(db, run, DB_OK), 0);
+	pin(db, run);
+	char sql[1024];
+	/* 1000 + 5 duplicated = 700 received + 2 unread + 100 + 40 relay + 60 + 30 link
+	 * + 50 server rcvbuf + 23 unaccounted. */
+	snprintf(sql, sizeof(sql),
+		 "INSERT INTO udp_accounting (case_id, sent, refused, wire, wire_relayed,"
+		 " relay_rcvbuf_dropped, relay_dropped, relay_duplicated, link_dropped,"
+		 " link_rate_dropped, rcvbuf_dropped, truncated, received, unread, unaccounted)"
+		 " VALUES (%lld, 1000, 0, 1000, 865, 100, 40, 5, 60, 30, 50, 0, 700, 2, 23)",
+		 (long long)udp);
+	exec_sql(db, sql);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -193,6 +222,7 @@ static int setup(void **state)
 	write_matrix(db, "after", after, 3);
 	write_matrix(db, "once", after, 1);
 	write_wire(db);
+	write_impaired(db);
 	return db_close(db) == 0 ? 0 : -1;
 }
 
@@ -445,6 +475,84 @@ static void test_wire_columns(void **state)
 	assert_non_null(strstr(out, ",udp.rcvbuf_dropped,"));
 }
 
+static const char golden_impaired_text[] =
+	"run 5 impaired: ok, 1 case, started 2026-01-05T10:00:00.000Z, ended 2026-01-05T10:01:00.000Z, host testhost\n"
+	"\n"
+	"proto  throughput_rps  p50_us  p99_us  p999_us  errors  server_cpu_s  server_maxrss_kb  sent  refused  wire  wire_relayed  relay_rcvbuf_drop  relay_drop  link_drop  link_rate_drop  rcvbuf_drop  truncated  received  unread  unaccounted  status\n"
+	"udp             900.0       -       -        -       -             -                 -  1000        0  1000           865                100          40         60              30           50          0       700       2           23  ok\n"
+;
+
+/* A relay's and a link's terms: in every format, and a bar segment each. */
+static void test_udp_terms(void **state)
+{
+	(void)state;
+	static char out[65536];
+	assert_int_equal(report(out, sizeof(out), "--run", "5", NULL, NULL), 0);
+	assert_string_equal(out, golden_impaired_text);
+	assert_int_equal(report(out, sizeof(out), "--run", "5", "--format", "md"), 0);
+	assert_non_null(strstr(out, "| wire_relayed | relay_rcvbuf_drop | relay_drop | link_drop |"
+				    " link_rate_drop | rcvbuf_drop | truncated | received | unread |"));
+	assert_non_null(strstr(out, "| 865 | 100 | 40 | 60 | 30 | 50 | 0 | 700 | 2 | 23 |"));
+	/* CSV carries every term, NULL as empty, whether or not the run has it. */
+	static const char *const terms[] = {
+		"udp.wire_relayed", "udp.relay_rcvbuf_dropped", "udp.link_dropped",
+		"udp.link_rate_dropped", "udp.unread",
+	};
+	for (int run = 4; run <= 5; run++) {
+		char id[4];
+		snprintf(id, sizeof(id), "%d", run);
+		assert_int_equal(report(out, sizeof(out), "--run", id, "--format", "csv"), 0);
+		char *eol = strstr(out, "\r\n");
+		assert_non_null(eol);
+		*eol = ',';   /* the header line, every name between commas */
+		eol[1] = '\0';
+		for (size_t i = 0; i < sizeof(terms) / sizeof(terms[0]); i++) {
+			char want[64];
+			snprintf(want, sizeof(want), ",%s,", terms[i]);
+			if (!strstr(out, want))
+				fail_msg("run %d csv: no %s in:\n%s", run, want, out);
+		}
+	}
+	/* Text shows them only where the run has them. */
+	assert_int_equal(report(out, sizeof(out), "--run", "4", NULL, NULL), 0);
+	assert_null(strstr(out, "link_drop"));
+	assert_null(strstr(out, "relay_rcvbuf_drop"));
+	/* HTML: a segment per term, named in its tooltip with its value. */
+	assert_int_equal(report(out, sizeof(out), "--run", "5", "--format", "html"), 0);
+	static const char *const seg[] = {
+		"received: 700<", "still queued at the server: 2<",
+		"dropped: server receive buffer full: 50<", "dropped: relay receive buffer full: 100<",
+		"dropped by the relay: 40<", "dropped by the link&#39;s loss rule: 60<",
+		"dropped by the link&#39;s rate limit (tbf): 30<", "unaccounted: 23<",
+	};
+	for (size_t i = 0; i < sizeof(seg) / sizeof(seg[0]); i++)
+		if (!strstr(out, seg[i]))
+			fail_msg("run 5 html: no segment '%s'", seg[i]);
+	assert_int_equal(report(out, sizeof(out), "--run", "4", "--format", "html"), 0);
+	assert_non_null(strstr(out, "dropped: server receive buffer full: 991<"));
+	assert_null(strstr(out, "relay receive buffer"));
+	assert_null(strstr(out, "link&#39;s"));
+}
+
+/* The timeline draws a client send when its call began, else when it returned. */
+static void test_timeline_send_call(void **state)
+{
+	(void)state;
+	struct rpt_run *r = NULL;
+	char err[256];
+	assert_int_equal(rpt_load(dbpath, "4", &r, err, sizeof(err)), 0);
+	const struct rpt_timeline *tl = r->cases[0].timeline;
+	assert_non_null(tl);
+	assert_int_equal(tl->n[RPT_TL_SENDS], 20);
+	const struct rpt_span *s = tl->lane[RPT_TL_SENDS], *g = tl->lane[RPT_TL_SEGMENTS];
+	/* Times from the earliest event: the first send's call start (997 us). */
+	assert_true(s[0].t_us == 0.0);
+	assert_true(g[0].t_us == 8.0);      /* segment at 1005 us: 8 us after the call began */
+	assert_true(s[1].t_us == 10.0);
+	assert_true(s[19].t_us == 193.0);   /* no call start: at its return, 1190 us */
+	rpt_free(r);
+}
+
 static void test_compare_errors(void **state)
 {
 	(void)state;
@@ -498,6 +606,8 @@ int main(void)
 		cmocka_unit_test(test_compare_text),
 		cmocka_unit_test(test_compare_json),
 		cmocka_unit_test(test_wire_columns),
+		cmocka_unit_test(test_udp_terms),
+		cmocka_unit_test(test_timeline_send_call),
 		cmocka_unit_test(test_compare_errors),
 		cmocka_unit_test(test_html),
 	};

@@ -206,6 +206,34 @@ static void test_run_sticky(void **state)
 			       " AND (sends <> 200 OR bytes <> 1200)"), 0);
 	assert_int_equal(q_int(db, "SELECT count(*) FROM app_events WHERE flow_id IS NULL"
 			       " AND kind IN ('send', 'recv')"), 0);
+	/* Client sends log when their call began: every one, never after it
+	 * returned, and the segment carrying a send's first byte is captured
+	 * during or after its call (on lo the transmit runs inside send()),
+	 * never before it began; often before it returned, which is why the
+	 * timeline draws sends at the call's start. */
+	assert_int_equal(q_int(db, "SELECT count(*) FROM app_events WHERE side = 'client'"
+			       " AND kind = 'send' AND (t_call_ns IS NULL OR t_call_ns > t_ns)"), 0);
+	static const char seg_of_send[] =
+		"WITH s AS (SELECT flow_id, t_call_ns, t_ns, stream_offset AS off FROM app_events"
+		"  WHERE side = 'client' AND kind = 'send' AND flow_id IS NOT NULL),"
+		" g AS (SELECT g0.flow_id, g0.t_ns, g0.rel_seq - (SELECT min(x.rel_seq) FROM segments x"
+		"  WHERE x.flow_id = g0.flow_id AND x.dir = 'c2s' AND x.len > 0) AS lo, g0.len"
+		"  FROM segments g0 WHERE g0.dir = 'c2s' AND g0.len > 0 AND g0.retrans = 0),"
+		" m AS (SELECT s.*, (SELECT min(g.t_ns) FROM g WHERE g.flow_id = s.flow_id"
+		"  AND s.off >= g.lo AND s.off < g.lo + g.len) AS seg_t FROM s)"
+		" SELECT %s FROM m WHERE seg_t IS NOT NULL";
+	char sq[1024];
+	snprintf(sq, sizeof(sq), seg_of_send, "count(*)");
+	int64_t nsend = q_int(db, sq);
+	snprintf(sq, sizeof(sq), seg_of_send, "coalesce(sum(seg_t < t_call_ns), 0)");
+	int64_t before_call = q_int(db, sq);
+	snprintf(sq, sizeof(sq), seg_of_send, "coalesce(sum(seg_t < t_ns), 0)");
+	int64_t before_ret = q_int(db, sq);
+	print_message("client sends: %lld with a captured first byte, %lld of them captured "
+		      "before send() returned, %lld before it began\n", (long long)nsend,
+		      (long long)before_ret, (long long)before_call);
+	assert_int_equal(nsend, 800);
+	assert_int_equal(before_call, 0);
 
 	for (int late = 0; late < 2; late++) {
 		/* Nagle: fewer segments than sends, the merges labelled nagle

@@ -118,6 +118,21 @@ static void test_balance(void **state)
 	a.link_dropped = 40;
 	a.link_rate_dropped = 10;
 	assert_int_equal(udp_acct_balance(&a), 0);
+	/* The relay's own socket: what its kernel dropped before the relay
+	 * read it never reached the impairment, and is a sink of its own. */
+	a.link_dropped = a.link_rate_dropped = UDP_NA;
+	a.relay_dropped = 30;
+	a.relay_duplicated = 0;
+	a.received = 30;
+	assert_int_equal(udp_acct_balance(&a), 40);
+	a.relay_rcvbuf_dropped = 40;
+	assert_int_equal(udp_acct_balance(&a), 0);
+	a.relay_rcvbuf_dropped = 41;
+	assert_int_equal(udp_acct_balance(&a), -1);
+	/* Unknown (no relay): no term, not unknown balance. */
+	a.relay_rcvbuf_dropped = UDP_NA;
+	a.relay_dropped = UDP_NA;
+	assert_int_equal(udp_acct_balance(&a), 70);
 }
 
 static void test_ports(void **state)
@@ -185,7 +200,8 @@ static void test_output(void **state)
 	free(t);
 	char *j = render(&a, true);
 	assert_non_null(strstr(j, "\"udp\":{\"sent\":1000,\"warmup_sent\":0,\"refused\":0,"
-			       "\"wire\":null,\"wire_relayed\":null,\"relay_dropped\":null,"
+			       "\"wire\":null,\"wire_relayed\":null,\"relay_rcvbuf_dropped\":null,"
+			       "\"relay_dropped\":null,"
 			       "\"relay_duplicated\":null,\"link_dropped\":null,"
 			       "\"link_rate_dropped\":null,\"rcvbuf_dropped\":990,"));
 	assert_non_null(strstr(j, "\"unaccounted\":1}"));
@@ -204,6 +220,20 @@ static void test_output(void **state)
 	assert_non_null(strstr(t, " + link_dropped 5  UNACCOUNTED -5;"));
 	assert_non_null(strstr(t, "wire 1000  kernel"));
 	free(t);
+	/* The relay's socket drops: in the line, before the impairment's. */
+	a.link_dropped = UDP_NA;
+	a.relay_rcvbuf_dropped = 7;
+	a.relay_dropped = 3;
+	a.relay_duplicated = 0;
+	a.received = 0;
+	a.unaccounted = udp_acct_balance(&a);
+	t = render(&a, false);
+	assert_non_null(strstr(t, " + relay_rcvbuf_dropped 7 + relay_dropped 3 - relay_duplicated 0"
+				  "  (all accounted)"));
+	free(t);
+	j = render(&a, true);
+	assert_non_null(strstr(j, "\"relay_rcvbuf_dropped\":7,\"relay_dropped\":3,"));
+	free(j);
 	/* Unknown is not "unaccounted". */
 	a.received = UDP_NA;
 	a.unaccounted = udp_acct_balance(&a);
