@@ -189,7 +189,17 @@ static int take_value(struct loader *L, const struct scn_key *k, const struct sc
 	if (scn_value_check(k, scalar_text(v), norm, sizeof(norm), msg, sizeof(msg)) < 0)
 		return node_fail(L, v, path, msg);
 	out->key = k->path;
-	out->value = keep(L->st, norm);
+	/* A relative path is taken from the scenario file's directory, not
+	 * from wherever socklab was started. */
+	const char *slash = k->type == SCN_T_PATH && norm[0] && norm[0] != '/' ?
+				    strrchr(L->file, '/') : NULL;
+	if (slash) {
+		char joined[NORM_MAX + 4096];
+		snprintf(joined, sizeof(joined), "%.*s/%s", (int)(slash - L->file), L->file, norm);
+		out->value = keep(L->st, joined);
+	} else {
+		out->value = keep(L->st, norm);
+	}
 	out->line = v->line;
 	out->col = v->col;
 	return out->value ? 0 : -ENOMEM;

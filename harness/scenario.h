@@ -41,6 +41,8 @@ enum scn_type {
 	SCN_T_DURATION,   /* 10s, 200ms, 50us, 2m, or bare seconds */
 	SCN_T_BOOL,       /* true/false (yes/no, on/off) */
 	SCN_T_STRING,     /* any text; `check` may restrict it */
+	SCN_T_PATH,       /* a file or directory; a relative one written in a
+			     scenario file is taken from that file's directory */
 	SCN_T_ENUM,       /* one of `choices` ("a|b|c") */
 	SCN_T_FLOAT,      /* number within [min, max] */
 	SCN_T_MAP,        /* a section: server, clients, target, capture */

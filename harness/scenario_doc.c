@@ -57,6 +57,9 @@ static void type_text(FILE *f, const struct scn_key *k)
 		}
 		fputc('`', f);
 		break;
+	case SCN_T_PATH:
+		fprintf(f, "path (a relative one is taken from the scenario file's directory)");
+		break;
 	case SCN_T_MAP:
 		fprintf(f, "mapping");
 		break;

@@ -188,7 +188,7 @@ const struct scn_key scn_schema[] = {
 	 " Datagram servers: largest datagram read whole (at most 64k); a longer one is"
 	 " truncated (MSG_TRUNC), counted and dropped",
 	 "serve --max-msg", "64k", NULL},
-	{"server.root", SCN_T_STRING, NULL, NOLIMIT, ".",
+	{"server.root", SCN_T_PATH, NULL, NOLIMIT, ".",
 	 "file handler: directory served", "serve --root", "/srv/files", check_nonempty},
 	{"server.chunk", SCN_T_SIZE, NULL, 1, 64 * MIB, "64k",
 	 "source handler: bytes per write", "serve --chunk", "16k", NULL},
@@ -307,10 +307,9 @@ const struct scn_key scn_schema[] = {
 	 "list the clients cycle through; every reply is checked (size and CRC-32C) against "
 	 "the copy under clients.file_root; a name the server refuses counts as errors.notfound",
 	 "load --file", "1k.txt,64k.txt", check_file_list},
-	{"clients.file_root", SCN_T_STRING, NULL, NOLIMIT, ".",
-	 "directory holding the client's copies of clients.file (relative: to the directory "
-	 "`socklab run` was started in, as server.root is)", "load --file-root",
-	 "scenarios/files", check_nonempty},
+	{"clients.file_root", SCN_T_PATH, NULL, NOLIMIT, ".",
+	 "directory holding the client's copies of clients.file", "load --file-root",
+	 "files", check_nonempty},
 	{"clients.threads", SCN_T_INT, NULL, 1, 1024, NULL,
 	 "client engine threads (default: socklab load's choice)", "load --threads", "4", NULL},
 
@@ -330,7 +329,7 @@ const struct scn_key scn_schema[] = {
 	 NULL, "{enabled: true, snaplen: 256}", NULL},
 	{"capture.enabled", SCN_T_BOOL, NULL, NOLIMIT, "false",
 	 "capture the case's packets", NULL, "true", NULL},
-	{"capture.pcap", SCN_T_STRING, NULL, NOLIMIT, NULL,
+	{"capture.pcap", SCN_T_PATH, NULL, NOLIMIT, NULL,
 	 "directory to save one .pcap per case in, as DIR/run-R-case-N.pcap (R the run id,"
 	 " N the case index; default: none saved)", NULL, "captures/",
 	 check_nonempty},

@@ -136,6 +136,27 @@ static void test_values(void **state)
 
 /* ---- the matrix ---- */
 
+/* A relative path key is taken from the scenario file's directory (a file
+ * in the current directory, or an absolute path, is used as written). */
+static void test_paths_from_scenario_dir(void **state)
+{
+	(void)state;
+	static const char yaml[] =
+		"server: {handler: file, root: files}\n"
+		"clients: {file: a.txt, file_root: /srv/x}\n"
+		"capture: {pcap: caps}\n";
+	struct scn *s = NULL;
+	struct scn_error err;
+	assert_int_equal(scn_load_string("lab/week1/t.yaml", yaml, strlen(yaml), &s, &err), 0);
+	assert_string_equal(scn_case_get(&s->cases[0], "server.root"), "lab/week1/files");
+	assert_string_equal(scn_case_get(&s->cases[0], "clients.file_root"), "/srv/x");
+	assert_string_equal(s->capture.pcap_dir, "lab/week1/caps");
+	scn_free(s);
+	assert_int_equal(scn_load_string("t.yaml", yaml, strlen(yaml), &s, &err), 0);
+	assert_string_equal(scn_case_get(&s->cases[0], "server.root"), "files");
+	scn_free(s);
+}
+
 static void test_matrix_order(void **state)
 {
 	(void)state;
@@ -551,6 +572,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_matrix_too_big),
 		cmocka_unit_test(test_matrix_empty),
 		cmocka_unit_test(test_matrix_not_here),
+		cmocka_unit_test(test_paths_from_scenario_dir),
 		cmocka_unit_test(test_err_wrong_type),
 		cmocka_unit_test(test_err_bad_enum),
 		cmocka_unit_test(test_err_model),
