@@ -246,6 +246,14 @@ int cmd_report(int argc, char **argv)
 	for (int i = 0; i < nids && rc == 0; i++)
 		if ((rc = rpt_load(db, ids[i], &runs[i], err, sizeof(err))) != 0)
 			fprintf(stderr, "socklab report: %s\n", err);
+	/* "1,1" or "last,3" when 3 is the last: a run against itself says nothing. */
+	for (int i = 0; i < nids && rc == 0; i++)
+		for (int j = 0; j < i && rc == 0; j++)
+			if (runs[i]->id == runs[j]->id) {
+				fprintf(stderr, "socklab report: --compare: run %lld is listed twice\n",
+					(long long)runs[i]->id);
+				rc = -EINVAL;
+			}
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *mem = rc == 0 ? open_memstream(&buf, &len) : NULL;
