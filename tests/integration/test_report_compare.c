@@ -560,6 +560,7 @@ static void test_compare_errors(void **state)
 	assert_int_equal(report(out, sizeof(out), "--compare", "1", NULL, NULL), 2);
 	assert_int_equal(report(out, sizeof(out), "--compare", "1,99", NULL, NULL), 2);
 	assert_int_equal(report(out, sizeof(out), "--compare", "1,x", NULL, NULL), 2);
+	assert_int_equal(report(out, sizeof(out), "--compare", "2,1,2", NULL, NULL), 2);
 	assert_int_equal(report(out, sizeof(out), "--compare", "1,2", "--run", "1"), 2);
 	assert_string_equal(out, "");
 }
