@@ -24,12 +24,22 @@ static inline void net_sleep_ns(uint64_t ns)
 		;
 }
 
-/* Burn CPU for ns nanoseconds (simulated CPU-bound work). */
+/* This thread's CPU time in ns (CLOCK_THREAD_CPUTIME_ID). */
+static inline uint64_t net_thread_cpu_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Burn ns nanoseconds of this thread's own CPU time (simulated CPU-bound
+ * work: a fixed amount of computation). When more threads spin than there
+ * are cores, each takes longer in wall-clock time, as real work does. */
 static inline void net_spin_ns(uint64_t ns)
 {
-	uint64_t end = net_now_ns() + ns;
+	uint64_t end = net_thread_cpu_ns() + ns;
 	volatile uint64_t x = 0;
-	while (net_now_ns() < end)
+	while (net_thread_cpu_ns() < end)
 		for (int i = 0; i < 64; i++)
 			x += (uint64_t)i;
 	(void)x;

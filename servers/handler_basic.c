@@ -1,7 +1,9 @@
 /*
  * servers/handler_basic.c — echo, upper, discard, and echo with simulated
  * work: sleep:MS (I/O-bound: the reply waits, the CPU is free) and spin:US
- * (CPU-bound: the handler burns the CPU before replying).
+ * (CPU-bound: the handler burns US microseconds of its own thread's CPU
+ * time before replying, so with more spinning requests than cores each
+ * takes longer in wall-clock time, as a fixed amount of real work does).
  *
  * On a stream a "request" is whatever one read returned; on a datagram
  * socket it is one datagram (an empty one included, answered empty).
@@ -75,7 +77,7 @@ const struct srv_handler_ops srv_handler_sleep = {
 
 const struct srv_handler_ops srv_handler_spin = {
 	.name = "spin",
-	.help = "echo after burning US microseconds of CPU (CPU-bound work)",
+	.help = "echo after using US microseconds of CPU time (CPU-bound work)",
 	.takes_arg = true,
 	.handle = spin_handle,
 };

@@ -224,8 +224,11 @@ static void test_sleep_spin(void **state)
 	s = open_spec(NET_TCP, "spin:20000");   /* 20 ms of CPU */
 	begin(&c, s);
 	t0 = net_now_ns();
+	uint64_t cpu0 = net_thread_cpu_ns();
 	assert_int_equal(data(&c, "pong"), 0);
 	assert_true(net_now_ns() - t0 >= 20ull * 1000 * 1000);
+	/* spin:US is US of this thread's own CPU time, not a wall-clock wait. */
+	assert_true(net_thread_cpu_ns() - cpu0 >= 20ull * 1000 * 1000);
 	assert_int_equal(c.delay_ns, 0);
 	assert_memory_equal(net_buf_head(&c.out), "pong", 4);
 	srv_conn_end(&c);
