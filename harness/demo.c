@@ -9,6 +9,7 @@
 #include "net/json.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,15 +47,17 @@ static void json_raw(struct demo *d, const char *s)
 	net_buf_append(&d->json, s, strlen(s));
 }
 
-/* Open the next value of the current step's "values" object. */
-static void json_key(struct demo *d, const char *jkey)
+/* Open the next value of the current step's "values" object; false (write
+ * no value) before the first step, where there is no object to put it in. */
+static bool json_key(struct demo *d, const char *jkey)
 {
 	if (d->nsteps == 0)
-		return;
+		return false;
 	if (d->nvals++)
 		json_raw(d, ",");
 	net_json_string(&d->json, jkey);
 	json_raw(d, ":");
+	return true;
 }
 
 static void close_step(struct demo *d)
@@ -105,7 +108,8 @@ void demo_step(struct demo *d, const char *id, const char *title_key)
 			;
 	}
 	if (d->out) {
-		fprintf(d->out, "%s%s== %u. %s%s\n", d->nsteps > 1 ? "\n" : "", col(d, C_BOLD C_CYAN),
+		fprintf(d->out, "%s%s== %u. %s%s\n", d->nsteps > 1 || d->intro ? "\n" : "",
+			col(d, C_BOLD C_CYAN),
 			d->nsteps, demo_t(d, title_key), col(d, C_OFF));
 		fflush(d->out);
 	}
@@ -119,6 +123,8 @@ void demo_step(struct demo *d, const char *id, const char *title_key)
 void demo_say(struct demo *d, const char *key)
 {
 	const char *s = demo_t(d, key);
+	if (d->nsteps == 0)
+		d->intro = true;
 	if (d->out)
 		fprintf(d->out, "%s\n", s);
 	if (d->html) {
@@ -152,38 +158,55 @@ static void show_val(struct demo *d, const char *label_key, const char *v, const
 	}
 }
 
+/* A unit for v: the catalogue's "KEY.1" form when v is 1 and there is one
+ * ("1 call"), else the translation of KEY; a unit that is not a key ("ms")
+ * as it is. */
+static const char *unit_for(const struct demo *d, const char *unit, long long v)
+{
+	char k[64];
+	if (!unit)
+		return NULL;
+	if (v == 1 && snprintf(k, sizeof(k), "%s.1", unit) < (int)sizeof(k)) {
+		const char *t = demo_t(d, k);
+		if (t != k)
+			return t;
+	}
+	return demo_t(d, unit);
+}
+
 void demo_vali(struct demo *d, const char *jkey, const char *label_key, long long v,
 	       const char *unit)
 {
 	char b[32];
 	snprintf(b, sizeof(b), "%lld", v);
-	json_key(d, jkey);
-	json_raw(d, b);
-	show_val(d, label_key, b, unit, C_BOLD);
+	if (json_key(d, jkey))
+		json_raw(d, b);
+	show_val(d, label_key, b, unit_for(d, unit, v), C_BOLD);
 }
 
 void demo_valf(struct demo *d, const char *jkey, const char *label_key, double v,
 	       const char *unit)
 {
 	char b[48];
-	snprintf(b, sizeof(b), "%.6g", v);
-	json_key(d, jkey);
-	json_raw(d, b);
-	snprintf(b, sizeof(b), v >= 100 || v == (long long)v ? "%.0f" : "%.2f", v);
-	show_val(d, label_key, b, unit, C_BOLD);
+	/* JSON has no NaN: a value that could not be measured is null. */
+	snprintf(b, sizeof(b), isfinite(v) ? "%.6g" : "null", v);
+	if (json_key(d, jkey))
+		json_raw(d, b);
+	snprintf(b, sizeof(b), !isfinite(v) ? "-" : v >= 100 || v == floor(v) ? "%.0f" : "%.2f", v);
+	show_val(d, label_key, b, unit_for(d, unit, 2), C_BOLD);
 }
 
 void demo_valb(struct demo *d, const char *jkey, const char *label_key, bool v)
 {
-	json_key(d, jkey);
-	json_raw(d, v ? "true" : "false");
+	if (json_key(d, jkey))
+		json_raw(d, v ? "true" : "false");
 	show_val(d, label_key, demo_t(d, v ? "ui.yes" : "ui.no"), NULL, v ? C_GREEN : C_RED);
 }
 
 void demo_vals(struct demo *d, const char *jkey, const char *label_key, const char *v)
 {
-	json_key(d, jkey);
-	net_json_string(&d->json, v);
+	if (json_key(d, jkey))
+		net_json_string(&d->json, v);
 	show_val(d, label_key, v, NULL, C_BOLD);
 }
 
@@ -207,11 +230,12 @@ void demo_verdict(struct demo *d, bool good, const char *key)
 void demo_unavailable(struct demo *d, const char *jkey, const char *what_key, const char *why)
 {
 	char k[96];
-	json_key(d, jkey);
-	json_raw(d, "\"unavailable\"");
 	snprintf(k, sizeof(k), "%s_reason", jkey);
-	json_key(d, k);
-	net_json_string(&d->json, why);
+	if (json_key(d, jkey)) {
+		json_raw(d, "\"unavailable\"");
+		json_key(d, k);
+		net_json_string(&d->json, why);
+	}
 	if (d->out)
 		fprintf(d->out, "  %s%s: %s (%s)%s\n", col(d, C_YELLOW), demo_t(d, what_key),
 			demo_t(d, "ui.unavailable"), why, col(d, C_OFF));
@@ -234,8 +258,8 @@ void demo_error(struct demo *d, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	d->failed = true;
-	json_key(d, "error");
-	net_json_string(&d->json, msg);
+	if (json_key(d, "error"))
+		net_json_string(&d->json, msg);
 	fprintf(stderr, "socklab demo %s: %s\n", d->name, msg);
 	if (d->out)
 		fprintf(d->out, "  %s%s: %s%s\n", col(d, C_RED), demo_t(d, "ui.error"), msg,
@@ -308,9 +332,10 @@ static int write_page(struct demo *d)
 {
 	FILE *f = fopen(d->o.html, "w");
 	if (!f) {
+		int e = errno;
 		fprintf(stderr, "socklab demo: --html: cannot write %s: %s\n", d->o.html,
-			strerror(errno));
-		return -errno;
+			strerror(e));
+		return -e;
 	}
 	fputs(page_head, f);
 	fputs("<title>socklab demo ", f);

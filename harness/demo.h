@@ -51,6 +51,7 @@ struct demo {
 	bool root;           /* euid 0: live capture may work */
 	bool failed;         /* a step could not run at all (an error, not a skip) */
 	bool quiet;          /* values go to the JSON only (a table shows them) */
+	bool intro;          /* text was printed before the first step */
 };
 
 /* Translation of a catalogue key for the demo's language; the key itself
@@ -69,7 +70,9 @@ int demo_end(struct demo *d);
 void demo_step(struct demo *d, const char *id, const char *title_key);
 /* A narration paragraph from the catalogue. */
 void demo_say(struct demo *d, const char *key);
-/* A measured value: printed as "label: value unit" and kept as jkey. */
+/* A measured value: printed as "label: value unit" and kept as jkey. unit
+ * may be a catalogue key ("u.calls": translated, singular "u.calls.1" for
+ * 1) or a plain symbol ("ms"); NULL for none. */
 void demo_vali(struct demo *d, const char *jkey, const char *label_key, long long v,
 	       const char *unit);
 void demo_valf(struct demo *d, const char *jkey, const char *label_key, double v,

@@ -47,6 +47,7 @@ struct cc_client {
 	struct cc_start *start;
 	double done_ms;       /* reply complete, ms after t0; < 0 failed */
 	int err;
+	bool finished;        /* set last (atomic store): done_ms and err are final */
 };
 
 struct cc_result {
@@ -72,6 +73,7 @@ static void *client_main(void *arg)
 	if (fd < 0) {
 		c->err = fd;
 		c->done_ms = -1;
+		__atomic_store_n(&c->finished, true, __ATOMIC_RELEASE);
 		return NULL;
 	}
 	ssize_t k = send(fd, "hello", 5, MSG_NOSIGNAL);
@@ -87,6 +89,7 @@ static void *client_main(void *arg)
 	if (got < 5)
 		c->err = -EIO;
 	close(fd);
+	__atomic_store_n(&c->finished, true, __ATOMIC_RELEASE);
 	return NULL;
 }
 
@@ -146,16 +149,76 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static void cc_run(const char *model, const char *handler, unsigned n, struct cc_result *res)
+/* One round against a running server: n client threads leave at the same
+ * moment; the server is sampled from /proc until they are done. The
+ * replies' times go to done_ms (sorted), peaks into res. 0, or -EAGAIN
+ * when not every client thread could start. */
+static int cc_round(pid_t pid, unsigned port, unsigned n, struct cc_result *res,
+		    double *done_ms, unsigned *ndone, unsigned *failed)
+{
+	struct cc_client cl[CC_MAXCLI];
+	pthread_t th[CC_MAXCLI];
+	unsigned started = 0;
+	struct cc_start start = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, false, 0};
+
+	for (unsigned i = 0; i < n; i++) {
+		cl[i] = (struct cc_client){.port = port, .start = &start};
+		if (pthread_create(&th[i], NULL, client_main, &cl[i]) != 0)
+			break;
+		started++;
+	}
+	pthread_mutex_lock(&start.mu);
+	start.t0 = net_now_ns();
+	start.go = true;
+	pthread_cond_broadcast(&start.cond);
+	pthread_mutex_unlock(&start.mu);
+	/* Sample the server while the clients run (until the slowest has
+	 * had ample time). done_ms and err are written by the client threads
+	 * while this loop reads them: only as a hint to stop sampling; the
+	 * results are read after the joins. */
+	uint64_t end = start.t0 + (uint64_t)CC_TIMEOUT_MS * 1000000u;
+	for (;;) {
+		long long t = status_field(pid, "Threads");
+		long long rss = status_field(pid, "VmRSS");
+		long long p = count_children(pid, &rss);
+		if (t > res->threads)
+			res->threads = t;
+		if (p > res->procs)
+			res->procs = p;
+		if (rss > res->rss_kb)
+			res->rss_kb = rss;
+		bool all = true;
+		for (unsigned i = 0; i < started; i++)
+			if (!__atomic_load_n(&cl[i].finished, __ATOMIC_ACQUIRE))
+				all = false;
+		if (all || net_now_ns() > end)
+			break;
+		net_sleep_ns(2000000ull);
+	}
+	*ndone = *failed = 0;
+	for (unsigned i = 0; i < started; i++) {
+		pthread_join(th[i], NULL);
+		if (cl[i].err || cl[i].done_ms < 0)
+			(*failed)++;
+		else
+			done_ms[(*ndone)++] = cl[i].done_ms;
+	}
+	qsort(done_ms, *ndone, sizeof(double), cmp_double);
+	return started < n ? -EAGAIN : 0;
+}
+
+/* Start `socklab serve` with this model and handler, run `rounds` rounds of
+ * n clients against it, keep the round whose last reply came first (the
+ * one least disturbed by other load on the machine; a model's own waiting
+ * is in every round), then stop the server for its rusage. CPU time is
+ * per round. */
+static void cc_run(const char *model, const char *handler, unsigned n, unsigned rounds,
+		   struct cc_result *res)
 {
 	struct child ch;
 	char err[256];
 	char *argv[] = {"socklab", "serve", "--proto", "tcp", "--model", (char *)model,
 			"--handler", (char *)handler, "--port", "0", NULL};
-	struct cc_client cl[CC_MAXCLI];
-	pthread_t th[CC_MAXCLI];
-	unsigned started = 0;
-	struct cc_start start = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, false, 0};
 
 	memset(res, 0, sizeof(*res));
 	res->threads = res->procs = res->rss_kb = -1;
@@ -169,56 +232,33 @@ static void cc_run(const char *model, const char *handler, unsigned n, struct cc
 	unsigned port = colon ? (unsigned)atoi(colon + 1) : 0;
 	if (n > CC_MAXCLI)
 		n = CC_MAXCLI;
-	for (unsigned i = 0; i < n; i++) {
-		cl[i] = (struct cc_client){.port = port, .start = &start};
-		if (pthread_create(&th[i], NULL, client_main, &cl[i]) != 0)
-			break;
-		started++;
+	if (rounds < 1)
+		rounds = 1;
+	bool have = false;
+	for (unsigned k = 0; k < rounds && res->err == 0; k++) {
+		double done[CC_MAXCLI];
+		unsigned nd, nf;
+		if (cc_round(ch.pid, port, n, res, done, &nd, &nf) < 0) {
+			res->err = -EAGAIN;
+			snprintf(res->errmsg, sizeof(res->errmsg),
+				 "could not start %u client threads", n);
+		}
+		/* A round with failures always wins: failures must show. */
+		bool better = !have || nf > res->failed ||
+			      (nf == res->failed && nd && res->n &&
+			       done[nd - 1] < res->done_ms[res->n - 1]);
+		if (better) {
+			memcpy(res->done_ms, done, nd * sizeof(double));
+			res->n = nd;
+			res->failed = nf;
+			have = true;
+		}
 	}
-	pthread_mutex_lock(&start.mu);
-	start.t0 = net_now_ns();
-	start.go = true;
-	pthread_cond_broadcast(&start.cond);
-	pthread_mutex_unlock(&start.mu);
-	uint64_t t0 = start.t0;
-	/* Sample the server while the clients run (until the slowest has
-	 * had ample time). */
-	uint64_t end = t0 + (uint64_t)CC_TIMEOUT_MS * 1000000u;
-	for (;;) {
-		long long t = status_field(ch.pid, "Threads");
-		long long rss = status_field(ch.pid, "VmRSS");
-		long long p = count_children(ch.pid, &rss);
-		if (t > res->threads)
-			res->threads = t;
-		if (p > res->procs)
-			res->procs = p;
-		if (rss > res->rss_kb)
-			res->rss_kb = rss;
-		bool all = true;
-		for (unsigned i = 0; i < started; i++)
-			if (cl[i].done_ms == 0 && cl[i].err == 0)
-				all = false;
-		if (all || net_now_ns() > end)
-			break;
-		net_sleep_ns(2000000ull);
-	}
-	for (unsigned i = 0; i < started; i++) {
-		pthread_join(th[i], NULL);
-		if (cl[i].err || cl[i].done_ms < 0)
-			res->failed++;
-		else
-			res->done_ms[res->n++] = cl[i].done_ms;
-	}
-	qsort(res->done_ms, res->n, sizeof(double), cmp_double);
 	child_stop(&ch, 2000);
-	res->cpu_ms = (double)(ch.ru.ru_utime.tv_sec + ch.ru.ru_stime.tv_sec) * 1e3 +
-		      (double)(ch.ru.ru_utime.tv_usec + ch.ru.ru_stime.tv_usec) / 1e3;
+	res->cpu_ms = ((double)(ch.ru.ru_utime.tv_sec + ch.ru.ru_stime.tv_sec) * 1e3 +
+		       (double)(ch.ru.ru_utime.tv_usec + ch.ru.ru_stime.tv_usec) / 1e3) /
+		      rounds;
 	res->maxrss_kb = ch.ru.ru_maxrss;
-	if (started < n) {
-		res->err = -EAGAIN;
-		snprintf(res->errmsg, sizeof(res->errmsg), "could start only %u client threads",
-			 started);
-	}
 }
 
 static size_t model_index(const char *name)
@@ -232,13 +272,14 @@ static size_t model_index(const char *name)
 /* Runs every model with counts[0] and counts[1] clients; last[c][m] gets
  * when the last client of each run had its reply (ms, NAN on failure). */
 static void step(struct demo *d, const char *id, const char *title_key, const char *say_key,
-		 const char *handler, double work_ms, const unsigned *counts, size_t ncounts,
+		 const char *handler, double work_ms, unsigned rounds, const unsigned *counts, size_t ncounts,
 		 double last[2][NMODELS], double cpu_ms[2][NMODELS])
 {
 	struct cc_result res;
 	demo_step(d, id, title_key);
 	demo_say(d, say_key);
 	demo_valf(d, "work_ms", "cc.work", work_ms, "ms");
+	demo_vali(d, "rounds", "cc.rounds", rounds, NULL);
 	char h[8][64];
 	static const char *const hk[8] = {"cc.col_model", "cc.col_clients", "cc.col_done",
 					  "cc.col_wait", "cc.col_threads", "cc.col_procs",
@@ -249,7 +290,7 @@ static void step(struct demo *d, const char *id, const char *title_key, const ch
 	demo_pre(d, "%s%s%s%s%s%s%s%s", h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7]);
 	for (size_t c = 0; c < ncounts; c++) {
 		for (size_t m = 0; m < NMODELS; m++) {
-			cc_run(models[m], handler, counts[c], &res);
+			cc_run(models[m], handler, counts[c], rounds, &res);
 			last[c][m] = res.n ? res.done_ms[res.n - 1] : NAN;
 			cpu_ms[c][m] = res.err ? NAN : res.cpu_ms;
 			if (res.err) {
@@ -317,33 +358,49 @@ int demo_concurrency(struct demo *d)
 	snprintf(cpu, sizeof(cpu), "spin:%.0f", work_ms * 1000);
 	demo_say(d, "cc.intro");
 
-	step(d, "io", "cc.s1", "cc.s1.say", io, work_ms, counts, 2, last, cpu_ms);
+	/* I/O-bound: the best of 3 rounds (2 with --quick), so that a burst
+	 * of other load does not pass for a model's waiting. CPU-bound: one
+	 * round; its claims are bounds that load cannot break (see below). */
+	step(d, "io", "cc.s1", "cc.s1.say", io, work_ms, d->o.quick ? 2 : 3, counts, 2, last, cpu_ms);
 	/* Iterative: the second client waits for the first one's whole
-	 * request; thread: both are served at once. */
+	 * request; thread: both are served at once; one epoll loop serves
+	 * every waiting request at once. */
 	bool serial = last[0][it] >= 2 * work_ms * 0.95;
 	bool parallel = last[0][th] < 2 * work_ms * 0.9;
+	bool ep_waits = last[1][ep] < 2 * work_ms;
 	demo_valb(d, "iterative_second_waited", "cc.it_waited", serial);
 	demo_valb(d, "thread_second_waited", "cc.th_waited", !parallel);
-	demo_verdict(d, serial && parallel, serial && parallel ? "cc.s1.end" : "cc.s1.odd");
+	demo_valb(d, "epoll_served_waits_at_once", "cc.ep_waits", ep_waits);
+	bool io_ok = serial && parallel && ep_waits;
+	demo_verdict(d, io_ok, io_ok ? "cc.s1.end" : "cc.s1.odd");
 
-	step(d, "cpu", "cc.s2", "cc.s2.say", cpu, work_ms, counts, 2, last, cpu_ms);
-	demo_vali(d, "cpus", "cc.cpus", ncpu, NULL);
-	/* One event loop runs CPU work one request at a time; threads can
-	 * overlap it only on as many cores as there are. */
+	step(d, "cpu", "cc.s2", "cc.s2.say", cpu, work_ms, 1, counts, 2, last, cpu_ms);
+	/* spin:US uses US microseconds of its thread's own CPU time (a fixed
+	 * amount of work), so N requests need N x work of CPU however they are
+	 * scheduled, and no model can answer the last one sooner than
+	 * N x work / cores. One event loop computes one request at a time;
+	 * threads overlap the work, but only on as many cores as there are. */
 	double n = counts[1];
+	double cores = ncpu > 0 ? (double)ncpu : 1;
+	double floor_ms = n * work_ms / (cores < n ? cores : n);
+	double th_cpu = cpu_ms[1][th];
+	demo_vali(d, "cpus", "cc.cpus", ncpu, NULL);
+	demo_valf(d, "requested_cpu_ms", "cc.req_cpu", n * work_ms, "ms");
+	demo_valf(d, "thread_cpu_ms", "cc.th_cpu", th_cpu, "ms");
+	demo_valf(d, "cores_floor_ms", "cc.floor", floor_ms, "ms");
+	demo_valf(d, "thread_last_ms", "cc.th_last", last[1][th], "ms");
+	demo_valf(d, "epoll_last_ms", "cc.ep_last", last[1][ep], "ms");
+	bool full_cpu = th_cpu >= 0.9 * n * work_ms;
 	bool ep_serial = last[1][ep] >= n * work_ms * 0.9;
-	bool th_cores = ncpu > 0 && last[1][th] >= ceil(n / (double)ncpu) * work_ms * 0.9;
+	bool th_cores = last[1][th] >= floor_ms * 0.9;
+	/* With more than one core the threads must also have used them: the
+	 * last reply clearly before one loop's n x work. */
+	bool th_overlap = cores < 2 || last[1][th] < n * work_ms * 0.8;
+	demo_valb(d, "thread_used_full_cpu", "cc.full_cpu", full_cpu);
 	demo_valb(d, "epoll_serial_for_cpu", "cc.ep_serial", ep_serial);
 	demo_valb(d, "thread_limited_by_cores", "cc.th_cores", th_cores);
-	/* The spin handler burns CPU until a wall-clock deadline: with more
-	 * spinning requests than cores, each gets less CPU than asked, and the
-	 * server's CPU time shows it. Say so rather than pretend. */
-	double th_cpu = cpu_ms[1][th];
-	bool short_cpu = ncpu > 0 && n > (double)ncpu && th_cpu < 0.8 * n * work_ms;
-	demo_valf(d, "thread_cpu_ms", "cc.th_cpu", th_cpu, "ms");
-	demo_valf(d, "requested_cpu_ms", "cc.req_cpu", n * work_ms, "ms");
-	demo_valb(d, "spin_is_wall_clock", "cc.wallspin", short_cpu);
-	demo_verdict(d, ep_serial && (th_cores || short_cpu),
-		     ep_serial && th_cores ? "cc.s2.end" : short_cpu ? "cc.s2.wall" : "cc.s2.odd");
+	demo_valb(d, "thread_used_several_cores", "cc.th_overlap", th_overlap);
+	bool cpu_ok = full_cpu && ep_serial && th_cores && th_overlap;
+	demo_verdict(d, cpu_ok, cpu_ok ? "cc.s2.end" : "cc.s2.odd");
 	return 0;
 }

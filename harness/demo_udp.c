@@ -124,8 +124,9 @@ static void step_boundaries(struct demo *d, unsigned n)
 	char msg[16], buf[1024];
 	for (unsigned i = 0; i < n; i++) {
 		int k = snprintf(msg, sizeof(msg), "hello-%u", i + 1);
-		if (send_to(c, &sa, msg, (size_t)k) < 0) {
-			demo_error(d, "sendto: %s", strerror(errno));
+		int rc = send_to(c, &sa, msg, (size_t)k);
+		if (rc < 0) {
+			demo_error(d, "sendto: %s", strerror(-rc));
 			goto out;
 		}
 	}
@@ -139,9 +140,9 @@ static void step_boundaries(struct demo *d, unsigned n)
 		if (k == m && memcmp(buf, msg, (size_t)m) == 0)
 			intact++;
 	}
-	demo_vali(d, "sends", "udp.sends", n, demo_t(d, "u.calls"));
-	demo_vali(d, "recvs", "udp.recvs", recvs, demo_t(d, "u.calls"));
-	demo_vali(d, "intact", "udp.intact", intact, demo_t(d, "u.msgs"));
+	demo_vali(d, "sends", "udp.sends", n, "u.calls");
+	demo_vali(d, "recvs", "udp.recvs", recvs, "u.calls");
+	demo_vali(d, "intact", "udp.intact", intact, "u.msgs");
 	demo_valb(d, "boundaries_kept", "udp.boundaries_kept", recvs == n && intact == n);
 	demo_verdict(d, intact == n, intact == n ? "udp.s1.kept" : "udp.s1.notkept");
 out:
@@ -161,15 +162,16 @@ static void step_empty(struct demo *d)
 		demo_error(d, "udp socket: %s", strerror(-(s < 0 ? s : c)));
 		goto out;
 	}
-	if (send_to(c, &sa, "", 0) < 0) {
-		demo_error(d, "sendto of 0 bytes: %s", strerror(errno));
+	int rc = send_to(c, &sa, "", 0);
+	if (rc < 0) {
+		demo_error(d, "sendto of 0 bytes: %s", strerror(-rc));
 		goto out;
 	}
 	char buf[1024];
 	ssize_t k = recv_dgram(s, buf, sizeof(buf), UDP_WAIT_MS, 0, NULL, NULL);
 	bool got = k == 0;
 	demo_valb(d, "empty_received", "udp.empty_received", got);
-	demo_vali(d, "empty_len", "udp.empty_len", k < 0 ? -1 : (long long)k, demo_t(d, "u.bytes"));
+	demo_vali(d, "empty_len", "udp.empty_len", k < 0 ? -1 : (long long)k, "u.bytes");
 	demo_verdict(d, got, got ? "udp.s2.got" : "udp.s2.lost");
 out:
 	if (s >= 0)
@@ -191,8 +193,9 @@ static void step_trunc(struct demo *d)
 	}
 	char big[BIG], buf[SMALL];
 	memset(big, 'x', sizeof(big));
-	if (send_to(c, &sa, big, sizeof(big)) < 0) {
-		demo_error(d, "sendto: %s", strerror(errno));
+	int rc = send_to(c, &sa, big, sizeof(big));
+	if (rc < 0) {
+		demo_error(d, "sendto: %s", strerror(-rc));
 		goto out;
 	}
 	int flags = 0;
@@ -205,10 +208,10 @@ static void step_trunc(struct demo *d)
 	}
 	ssize_t rest = recv_dgram(s, buf, sizeof(buf), -1, 0, NULL, NULL);
 	size_t copied = (size_t)real < sizeof(buf) ? (size_t)real : sizeof(buf);
-	demo_vali(d, "sent_bytes", "udp.sent_bytes", BIG, demo_t(d, "u.bytes"));
-	demo_vali(d, "buffer_bytes", "udp.buffer_bytes", SMALL, demo_t(d, "u.bytes"));
-	demo_vali(d, "copied_bytes", "udp.copied_bytes", (long long)copied, demo_t(d, "u.bytes"));
-	demo_vali(d, "real_bytes", "udp.real_bytes", (long long)real, demo_t(d, "u.bytes"));
+	demo_vali(d, "sent_bytes", "udp.sent_bytes", BIG, "u.bytes");
+	demo_vali(d, "buffer_bytes", "udp.buffer_bytes", SMALL, "u.bytes");
+	demo_vali(d, "copied_bytes", "udp.copied_bytes", (long long)copied, "u.bytes");
+	demo_vali(d, "real_bytes", "udp.real_bytes", (long long)real, "u.bytes");
 	demo_valb(d, "msg_trunc", "udp.msg_trunc", (flags & MSG_TRUNC) != 0);
 	demo_valb(d, "rest_lost", "udp.rest_lost", rest == -EAGAIN || rest == -EWOULDBLOCK);
 	demo_verdict(d, (flags & MSG_TRUNC) != 0,
@@ -305,17 +308,17 @@ static void step_flood(struct demo *d, unsigned n)
 	if (send_to(c, &sa, "end", 3) == 0)
 		recv_dgram(s, buf, sizeof(buf), UDP_WAIT_MS, 0, NULL, &ovfl);
 	long long snmp1 = snmp_rcvbuf_errors();
-	demo_vali(d, "rcvbuf_bytes", "udp.rcvbuf", eff, demo_t(d, "u.bytes"));
-	demo_vali(d, "sent", "udp.sent", n, demo_t(d, "u.datagrams"));
-	demo_vali(d, "send_errors", "udp.send_errors", send_err, demo_t(d, "u.datagrams"));
-	demo_vali(d, "received", "udp.received", got, demo_t(d, "u.datagrams"));
-	demo_vali(d, "rxq_ovfl_dropped", "udp.rxq_ovfl", ovfl, demo_t(d, "u.datagrams"));
+	demo_vali(d, "rcvbuf_bytes", "udp.rcvbuf", eff, "u.bytes");
+	demo_vali(d, "sent", "udp.sent", n, "u.datagrams");
+	demo_vali(d, "send_errors", "udp.send_errors", send_err, "u.datagrams");
+	demo_vali(d, "received", "udp.received", got, "u.datagrams");
+	demo_vali(d, "rxq_ovfl_dropped", "udp.rxq_ovfl", ovfl, "u.datagrams");
 	if (snmp0 >= 0 && snmp1 >= 0)
-		demo_vali(d, "snmp_rcvbuf_errors", "udp.snmp", snmp1 - snmp0, demo_t(d, "u.datagrams"));
+		demo_vali(d, "snmp_rcvbuf_errors", "udp.snmp", snmp1 - snmp0, "u.datagrams");
 	else
 		demo_unavailable(d, "snmp_rcvbuf_errors", "udp.snmp", "cannot read /proc/net/snmp");
 	long long unaccounted = (long long)n - send_err - got - ovfl;
-	demo_vali(d, "unaccounted", "udp.unaccounted", unaccounted, demo_t(d, "u.datagrams"));
+	demo_vali(d, "unaccounted", "udp.unaccounted", unaccounted, "u.datagrams");
 	bool lost = got < n;
 	demo_valb(d, "lost", "udp.lost", lost);
 	FILE *f = demo_chart_stream(d);
@@ -330,12 +333,14 @@ static void step_flood(struct demo *d, unsigned n)
 			{.name = demo_t(d, "udp.unaccounted"), .y = &y[3], .n = 1},
 		};
 		struct svg_chart ch = {.title = demo_t(d, "udp.s5"),
-				       .x_label = demo_t(d, "u.datagrams"), .height = 260};
+				       .x_label = "u.datagrams", .height = 260};
 		svg_stacked_bar_chart(f, &ch, cat, 1, sr, 4);
 	}
 	demo_verdict(d, lost && unaccounted == 0,
-		     !lost ? "udp.s5.nolost" : unaccounted == 0 ? "udp.s5.accounted"
-								: "udp.s5.unaccounted");
+		     !lost		? "udp.s5.nolost"
+		     : unaccounted != 0 ? "udp.s5.unaccounted"
+		     : send_err == 0	? "udp.s5.accounted"
+					: "udp.s5.senderr");
 out:
 	if (s >= 0)
 		close(s);
