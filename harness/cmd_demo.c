@@ -10,9 +10,14 @@
 #include "harness/cli.h"
 #include "harness/demo.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define VERB "demo"
@@ -67,6 +72,21 @@ static const struct {
 	{"concurrency", "conc.title", demo_concurrency},
 };
 
+/* Whether path can be written, checked before the demo runs (a bad --html
+ * path must not cost a whole demo); a file made to check is removed. */
+static bool writable(const char *path)
+{
+	struct stat st;
+	bool existed = stat(path, &st) == 0;
+	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return false;
+	close(fd);
+	if (!existed)
+		unlink(path);
+	return true;
+}
+
 int cmd_demo(int argc, char **argv)
 {
 	struct demo_opts o = {.lang = DEMO_EN, .color = isatty(STDOUT_FILENO) != 0};
@@ -112,6 +132,16 @@ int cmd_demo(int argc, char **argv)
 		fprintf(stderr, "socklab demo: unexpected argument '%s'\n", argv[optind + 1]);
 		return CLI_USAGE;
 	}
+	if (o.html && !writable(o.html)) {
+		fprintf(stderr, "socklab demo: --html: %s: %s\n", o.html, strerror(errno));
+		return CLI_USAGE;
+	}
+	/* A demo holds nothing to save on Ctrl-C (its servers are children
+	 * that die with it, the page is written at the end): let SIGINT and
+	 * SIGTERM end it at once, even when started with SIGINT ignored (a
+	 * background job of a script). */
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
 	for (size_t i = 0; i < sizeof(demos) / sizeof(demos[0]); i++) {
 		if (strcmp(name, demos[i].name) != 0)
 			continue;

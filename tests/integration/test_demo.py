@@ -231,10 +231,12 @@ def test_flags():
     p, _ = run("--help")
     check("--help exits 0", p.returncode == 0 and b"sticky" in p.stdout)
     for args in (("--bogus", "udp"), ("udp", "--lang", "fr"), (), ("nosuch",),
-                 ("udp", "extra")):
+                 ("udp", "extra"), ("concurrency", "--html", "/nonexistent-dir/x.html")):
+        t0 = time.monotonic()
         p, _ = run(*args)
-        check("bad input %r exits 2 with a message" % (args,),
-              p.returncode == 2 and p.stderr, (p.returncode, p.stderr))
+        took = time.monotonic() - t0
+        check("bad input %r exits 2 with a message, before any run" % (args,),
+              p.returncode == 2 and p.stderr and took < 2, (p.returncode, p.stderr, took))
 
 
 if __name__ == "__main__":
