@@ -4,6 +4,7 @@
  * the page for --html, colour and --step pauses.
  */
 #include "harness/demo.h"
+#include "reports/svg.h"
 
 #include "harness/cli.h"
 #include "net/json.h"
@@ -29,17 +30,11 @@ static const char *col(const struct demo *d, const char *c)
 	return d->o.color ? c : "";
 }
 
+/* Text for the page: the reports' XML escaper (it also keeps the page
+ * well-formed when a message holds invalid UTF-8). */
 static void html_text(struct demo *d, const char *s)
 {
-	for (; *s; s++) {
-		switch (*s) {
-		case '&': fputs("&amp;", d->html); break;
-		case '<': fputs("&lt;", d->html); break;
-		case '>': fputs("&gt;", d->html); break;
-		case '"': fputs("&quot;", d->html); break;
-		default: fputc(*s, d->html);
-		}
-	}
+	svg_escape(d->html, s);
 }
 
 static void json_raw(struct demo *d, const char *s)
