@@ -232,14 +232,18 @@ static void test_udp_loss_accounting(void **state)
 	tl_stop(&s);
 	assert_int_equal(tl_stat(&s, "requests"), (long long)r.udp.sent);
 
-	tl_start(&s, "--proto", "udp", "--handler", "echo", NULL);
+	tl_start(&s, "--proto", "udp", "--handler", "echo", "--rcvbuf", "4m", NULL);
 	base(&cfg, &s, NET_UDP);
 	cfg.rate = 4000;
 	run(&cfg, &r);
-	assert_int_equal(r.udp.received, r.udp.sent);
-	assert_int_equal(r.udp.lost, 0);
+	/* At 4000/s on loopback nothing should be lost; a machine busy
+	 * elsewhere can still overflow the client's own receive buffer (seen
+	 * once: 1160 of 1200 under a parallel build), so allow 5% and demand
+	 * that the books balance exactly. */
+	assert_int_equal(r.udp.received + r.udp.lost, r.udp.sent);
+	assert_true(r.udp.lost * 20 <= r.udp.sent);
 	assert_int_equal(r.udp.duplicated, 0);
-	assert_int_equal(r.replies, r.udp.sent);
+	assert_int_equal(r.replies, r.udp.received);
 	/* Flood: whatever is lost is accounted, nothing is invented. */
 	base(&cfg, &s, NET_UDP);
 	cfg.flood = true;
