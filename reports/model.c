@@ -117,10 +117,15 @@ static int load_varying(sqlite3 *sql, struct rpt_run *r)
 static int load_cases(sqlite3 *sql, struct rpt_run *r)
 {
 	static const char q[] =
-		"SELECT id, idx, status, error FROM cases WHERE run_id = ? ORDER BY idx";
+		"SELECT id, idx, status, error, capture_status, capture_error FROM cases"
+		" WHERE run_id = ? ORDER BY idx";
+	/* A version-1 store has no capture columns. */
+	static const char q1[] =
+		"SELECT id, idx, status, error, NULL, NULL FROM cases WHERE run_id = ? ORDER BY idx";
 	sqlite3_stmt *st = NULL;
 	int rc = 0, s;
-	if (sqlite3_prepare_v2(sql, q, -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(sql, q, -1, &st, NULL) != SQLITE_OK &&
+	    sqlite3_prepare_v2(sql, q1, -1, &st, NULL) != SQLITE_OK)
 		return -EIO;
 	sqlite3_bind_int64(st, 1, r->id);
 	while (rc == 0 && (s = sqlite3_step(st)) == SQLITE_ROW) {
@@ -136,6 +141,8 @@ static int load_cases(sqlite3 *sql, struct rpt_run *r)
 		c->index = sqlite3_column_int64(st, 1);
 		c->status = dup_col(st, 2, &rc);
 		c->error = dup_col(st, 3, &rc);
+		c->capture_status = dup_col(st, 4, &rc);
+		c->capture_error = dup_col(st, 5, &rc);
 		if (rc == 0 && !c->status && !(c->status = strdup("?")))
 			rc = -ENOMEM;
 	}
@@ -623,6 +630,8 @@ void rpt_free(struct rpt_run *r)
 		struct rpt_case *c = &r->cases[i];
 		free(c->status);
 		free(c->error);
+		free(c->capture_status);
+		free(c->capture_error);
 		for (size_t j = 0; j < c->nparams; j++) {
 			free(c->params[j].key);
 			free(c->params[j].value);

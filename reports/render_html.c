@@ -33,8 +33,9 @@ static const char style[] =
 	"svg.chart { display: block; width: 100%; max-width: 1200px; height: auto; margin: 16px 0;"
 	" border: 1px solid #bbb; }\n"
 	"table { border-collapse: collapse; font-size: 18px; margin: 12px 0; }\n"
-	"th, td { border: 1px solid #888; padding: 6px 10px; }\n"
-	"th { background: #e8e8e8; text-align: left; }\n"
+	"th, td { border: 1px solid #888; padding: 5px 8px; }\n"
+	"th { background: #e8e8e8; text-align: left; vertical-align: bottom; }\n"
+	"ol.notes { font-size: 18px; }\n"
 	"td.num { text-align: right; font-variant-numeric: tabular-nums; }\n"
 	"th.num { text-align: right; }\n"
 	"td.best { font-weight: bold; background: #cdebd9; }\n"
@@ -47,6 +48,24 @@ static const char style[] =
 static void esc(FILE *f, const char *s)
 {
 	svg_escape(f, s);
+}
+
+/* A column label that may wrap after each '_' (server_<wbr/>maxrss_<wbr/>kb): narrow columns. */
+static void esc_label(FILE *f, const char *s)
+{
+	const char *u;
+	while ((u = strchr(s, '_')) != NULL) {
+		char part[256];
+		size_t n = (size_t)(u - s) + 1;
+		if (n >= sizeof(part))
+			n = sizeof(part) - 1;
+		memcpy(part, s, n);
+		part[n] = '\0';
+		esc(f, part);
+		fputs("<wbr/>", f);
+		s += n;
+	}
+	esc(f, s);
 }
 
 static void head(FILE *f, const char *title)
@@ -115,7 +134,7 @@ static size_t html_table(FILE *f, const struct rpt_table *t, enum rpt_part part,
 				if (c >= t->nparam_cols && t->cols[c].part != part)
 					continue;
 				fputs(rpt_col_numeric(t->cols[c].better) ? "<th class=\"num\">" : "<th>", f);
-				esc(f, t->cols[c].label);
+				esc_label(f, t->cols[c].label);
 				fputs("</th>", f);
 			}
 			fputs("</tr></thead>\n<tbody>\n", f);
@@ -128,7 +147,7 @@ static size_t html_table(FILE *f, const struct rpt_table *t, enum rpt_part part,
 			bool num = rpt_col_numeric(t->cols[c].better);
 			bool best = t->best[i * t->ncols + c];
 			bool worse = t->worse && t->worse[i * t->ncols + c];
-			bool bad = worse || (t->cols[c].better == RPT_TEXT && strcmp(cell, "ok") != 0);
+			bool bad = worse || (t->cols[c].better == RPT_TEXT && !rpt_status_ok(cell));
 			const char *cls[3] = {num ? "num" : NULL, best ? "best" : NULL, bad ? "bad" : NULL};
 			fputs("<td", f);
 			for (int k = 0, first = 1; k < 3; k++)
@@ -385,13 +404,27 @@ static int chart_throughput(FILE *f, const struct rpt_run *r, const struct rpt_t
 					    .n = np[s]};
 	}
 	if (rc == 0) {
+		/* 1, 10, 100 clients on a linear axis cram 1 and 10 together: a log
+		 * axis when the values span 10x or more, ticked at the measured ones. */
+		size_t nd = 0;  /* tmp: the distinct x values */
+		for (size_t row = 0; row < n; row++) {
+			double x = strtod(rpt_param(&r->cases[t->row_case[row]], keys[xk]), NULL);
+			size_t j = 0;
+			while (j < nd && tmp[j] != x)
+				j++;
+			if (j == nd)
+				tmp[nd++] = x;
+		}
+		bool xlog = svg_log_worth(tmp, nd);
+		bool given = xlog && nd <= 12;      /* more would crowd the axis: nice ticks */
 		const char *dot = strrchr(keys[xk], '.');
 		char xl[200];
-		snprintf(xl, sizeof(xl), "%s (%s)", strstr(keys[xk], "clients") ? "clients" :
-			 dot ? dot + 1 : keys[xk], keys[xk]);
+		snprintf(xl, sizeof(xl), "%s (%s%s)", strstr(keys[xk], "clients") ? "clients" :
+			 dot ? dot + 1 : keys[xk], keys[xk], xlog ? ", log scale" : "");
 		struct svg_chart ch = {.title = "Throughput against clients, one line per configuration",
 				       .x_label = xl, .y_label = "throughput (requests/s)",
-				       .y_from_zero = true, .id = "chart-throughput"};
+				       .y_from_zero = true, .id = "chart-throughput", .x_log = xlog,
+				       .x_ticks = given ? tmp : NULL, .nx_ticks = given ? nd : 0};
 		if (!strstr(keys[xk], "clients"))
 			ch.title = "Throughput, one line per configuration";
 		fputs("<h2>Throughput</h2>\n", f);
@@ -449,7 +482,9 @@ static int chart_latency(FILE *f, const struct rpt_run *r, const struct rpt_tabl
 			       .id = "chart-latency"};
 	fputs("<h2>Latency</h2>\n", f);
 	rc = svg_bar_chart(f, &ch, (const char *const *)cats, n, ss, 3);
-	if (rc == 0 && n < t->nrows)
+	if (rc == -EINVAL)      /* nothing a log axis can show: no chart, not no report */
+		rc = 0;
+	else if (rc == 0 && n < t->nrows)
 		fprintf(f, "<p class=\"note\">The first %d of %zu cases.</p>\n", MAX_BARS, t->nrows);
 out:
 	for (size_t i = 0; cats && i < n; i++)
@@ -633,8 +668,25 @@ int rpt_render_html(const struct rpt_run *r, FILE *f)
 		if (rc == 0)
 			rc = chart_udp(f, r, &t);
 		html_table(f, &t, RPT_PART_MAIN, "<h2>Cases</h2>\n");
-		fputs("<p class=\"note\">Highlighted: the best value of its column (highest throughput;"
-		      " lowest latency, errors, loss, CPU and memory).</p>\n", f);
+		fputs("<p class=\"note\">Highlighted: the best value of its group (the rows between"
+		      " heavy lines, which share every outer parameter), among the cases that ran to"
+		      " their end (ok, or failed a threshold): highest throughput; lowest latency,"
+		      " errors, loss, CPU and memory.</p>\n", f);
+		if (t.nnotes)
+			fputs("<ol class=\"notes\" id=\"notes\">\n", f);
+		for (size_t n = 1; rc == 0 && n <= t.nnotes; n++) {
+			char *s = rpt_note_text(rpt_note_case(r, &t, n));
+			if (!s) {
+				rc = -ENOMEM;
+				break;
+			}
+			fputs("<li>", f);
+			esc(f, s);
+			fputs("</li>\n", f);
+			free(s);
+		}
+		if (t.nnotes)
+			fputs("</ol>\n", f);
 		if (html_table(f, &t, RPT_PART_TCP, "<h2 id=\"table-tcp\">Captured TCP streams</h2>\n"))
 			fputs("<p class=\"note\">The client-to-server stream of each case's captured flows:"
 			      " the client's sends, the wire segments carrying data, the server's recvs;"
@@ -737,9 +789,10 @@ int rpt_render_compare_html(const struct rpt_compare *c, FILE *f)
 			} else if (rc == 0 && ranges) {
 				fputs("<p class=\"note\">Each bar is the median of the case's repeats in that"
 				      " run; its whisker spans the lowest to the highest repeat. Bars without"
-				      " a whisker had a single value. Whiskers that do not overlap: the change"
-				      " is larger than the runs' own noise (a verdict, !, needs 3 repeats"
-				      " or more in each run: see the table and docs/reports.md).</p>\n", f);
+				      " a whisker had a single value. Whiskers show the spread; whether a"
+				      " change is larger than the runs' own noise is the table's verdict (!,"
+				      " an exact Mann-Whitney test, which needs 3 repeats or more in each"
+				      " run: see docs/reports.md).</p>\n", f);
 			}
 			if (rc == 0 && ncat < c->ncases)
 				fprintf(f, "<p class=\"note\">The first %zu of %zu cases.</p>\n", ncat,
@@ -760,10 +813,11 @@ int rpt_render_compare_html(const struct rpt_compare *c, FILE *f)
 					" equal.</p>\n", (long long)c->runs[k]->id, (long long)c->runs[0]->id);
 		html_table(f, &t, RPT_PART_MAIN, "<h2>Cases</h2>\n");
 		fputs("<p class=\"note\">Values are medians over a case's repeats; diff and diff% are"
-		      " against the baseline. ! significant: the runs' ranges (min to max over repeats)"
-		      " do not overlap, highlighted green when better and red when worse; ~ within the"
-		      " runs' noise; ? no verdict: fewer than 2 repeats in a run, or too few for ranges"
-		      " apart to mean much (2 and 2 repeats are apart 1 time in 3 by chance).</p>\n", f);
+		      " against the baseline. ! significant: the repeats of the two runs differ (exact"
+		      " two-sided Mann-Whitney test, p &#8804; 0.10), highlighted green when better and"
+		      " red when worse; ~ within the runs' noise; ? no verdict: fewer than 2 values in"
+		      " a run, or too few repeats for any p to reach 0.10 (2 and 2 repeats cannot go"
+		      " below 1 in 3; 3 and 3 are needed).</p>\n", f);
 	}
 	fputs("</body>\n</html>\n", f);
 	rpt_table_free(&t);

@@ -62,6 +62,10 @@ int rpt_render_json(const struct rpt_run *r, FILE *f)
 		net_json_fputs(f, c->status);
 		fputs(", \"error\": ", f);
 		net_json_fputs(f, c->error);
+		fputs(", \"capture_status\": ", f);
+		net_json_fputs(f, c->capture_status);
+		fputs(", \"capture_error\": ", f);
+		net_json_fputs(f, c->capture_error);
 		fputs(",\n     \"params\": {", f);
 		for (size_t k = 0; k < c->nparams; k++) {
 			fputs(k ? ", " : "", f);

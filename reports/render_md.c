@@ -8,6 +8,7 @@
 #include "reports/report.h"
 
 #include <ctype.h>
+#include <stdlib.h>
 #include <errno.h>
 #include <string.h>
 
@@ -78,6 +79,28 @@ int rpt_render_md(const struct rpt_run *r, FILE *f)
 		fprintf(f, "(no cases)\n");
 	else
 		rc = rpt_table_md(&t, f);
+	bool any_best = false, grouped = false;
+	for (size_t i = 0; i < t.nrows * t.ncols; i++)
+		any_best = any_best || t.best[i];
+	for (size_t i = 0; i < t.nrows; i++)
+		grouped = grouped || t.group_start[i];
+	if (rc == 0 && any_best)
+		fprintf(f, "\n**Bold**: best in its %s, among ok and failed cases: highest"
+			" throughput, lowest latency, errors, loss, CPU and memory.\n",
+			grouped ? "group (between empty rows)" : "column");
+	if (rc == 0 && t.nnotes)
+		fputc('\n', f);
+	for (size_t n = 1; rc == 0 && n <= t.nnotes; n++) {
+		char *s = rpt_note_text(rpt_note_case(r, &t, n));
+		if (!s) {
+			rc = -ENOMEM;
+			break;
+		}
+		fprintf(f, "%zu. ", n);
+		rpt_md_cell(f, s);
+		fputc('\n', f);
+		free(s);
+	}
 	rpt_table_free(&t);
 	if (rc == 0 && ferror(f))
 		rc = -EIO;

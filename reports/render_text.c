@@ -77,7 +77,7 @@ int rpt_table_text(const struct rpt_table *t, FILE *f, bool colour)
 				on = GREEN;
 			else if (colour && t->worse && t->worse[i * t->ncols + c])
 				on = RED;
-			else if (colour && t->cols[c].better == RPT_TEXT && strcmp(cell, "ok") != 0)
+			else if (colour && t->cols[c].better == RPT_TEXT && !rpt_status_ok(cell))
 				on = RED;
 			size_t len = svg_text_cols(cell) + (marked[c] ? 1 : 0);
 			int pad = (int)(w[c] - len);
@@ -108,10 +108,28 @@ int rpt_render_text(const struct rpt_run *r, FILE *f, bool colour)
 	fprintf(f, "%s\n\n", colour ? RESET : "");
 	if (t.nrows == 0) {
 		fprintf(f, "(no cases)\n");
-	} else if ((rc = rpt_table_text(&t, f, colour)) > 0) {
-		fprintf(f, "\n* best in its column: highest throughput, lowest latency, errors,"
-			" loss, CPU and memory\n");
+	} else if ((rc = rpt_table_text(&t, f, colour)) >= 0) {
+		bool grouped = false;
+		for (size_t i = 0; i < t.nrows; i++)
+			grouped = grouped || t.group_start[i];
+		if (rc > 0)
+			fprintf(f, "\n* best in its %s, among ok and failed cases: highest throughput,"
+				" lowest latency, errors, loss, CPU and memory\n",
+				grouped ? "group (between rules)" : "column");
 		rc = 0;
+		if (t.nnotes)
+			fputc('\n', f);
+		for (size_t n = 1; rc == 0 && n <= t.nnotes; n++) {
+			char *s = rpt_note_text(rpt_note_case(r, &t, n));
+			if (!s) {
+				rc = -ENOMEM;
+				break;
+			}
+			fprintf(f, "[%zu] ", n);
+			rpt_text_cell(f, s);
+			fputc('\n', f);
+			free(s);
+		}
 	}
 	rpt_table_free(&t);
 	if (rc == 0 && ferror(f))

@@ -63,6 +63,8 @@ struct rpt_case {
 	int64_t index;              /* cases.idx, 0-based matrix position */
 	char *status;
 	char *error;                /* NULL unless the store has one */
+	char *capture_status;       /* cases.capture_status: NULL (not asked), ok, unavailable, error */
+	char *capture_error;        /* cases.capture_error, or NULL */
 	struct rpt_param *params;   /* in the stored (loader's) order */
 	size_t nparams;
 	struct rpt_metric *metrics; /* sorted by name */
@@ -121,6 +123,12 @@ static inline bool rpt_col_numeric(enum rpt_better b)
 	return b == RPT_HIGHER || b == RPT_LOWER || b == RPT_NUMBER;
 }
 
+/* A status cell that reads ok: "ok", or "ok [2]" (ok, with a note about its capture). */
+static inline bool rpt_status_ok(const char *cell)
+{
+	return cell[0] == 'o' && cell[1] == 'k' && (cell[2] == '\0' || cell[2] == ' ');
+}
+
 /* Which part of the case table a column belongs to (HTML shows each part as its own table). */
 enum rpt_part {
 	RPT_PART_MAIN,              /* parameters, performance, status */
@@ -145,6 +153,8 @@ struct rpt_table {
 	bool *group_start;          /* the row starts a new group (never row 0) */
 	bool best_unstarred;        /* text: best cells coloured only, no '*' (their text marks them) */
 	bool *worse;                /* NULL, or: the cell holds a significant change for the worse */
+	size_t *note;               /* NULL, or row -> its note's number (1, 2, ...; 0: none) */
+	size_t nnotes;
 };
 
 /*
@@ -170,11 +180,27 @@ size_t rpt_sort_keys(const struct rpt_run *r, const char **keys, size_t cap, siz
  * rows sends, segments, recvs, sticky, half (client to server); when any
  * has udp_accounting rows sent, refused, wire, relay_drop, rcvbuf_drop,
  * truncated, received, unaccounted; then status. In each throughput,
- * latency, error, CPU and memory column the best value is marked on every
- * row that has it, unless fewer than two rows have a value or all values
- * are equal.
+ * latency, error, CPU and memory column the best value of each group is
+ * marked on every row of the group that has it, among the ranked cases
+ * (rpt_case_ranked) only, unless fewer than two of them have a value or
+ * all their values are equal. A row that needs a note (rpt_case_note) has
+ * its number cited in the status cell ("error [1]"), numbered in table
+ * order (t->note, t->nnotes).
  */
 int rpt_table_build(const struct rpt_run *r, struct rpt_table *t);
+/* The case competes for best marks: its status is ok or failed (thresholds). */
+bool rpt_case_ranked(const struct rpt_case *c);
+/*
+ * Whether the case needs a note: its status is not ok, or its capture was
+ * asked for and is not ok. With f, writes the note (one line, no number,
+ * no newline, raw text: the caller escapes): "case 7: interrupted before
+ * it finished: its numbers are partial", the error text, the capture's.
+ */
+bool rpt_case_note(const struct rpt_case *c, FILE *f);
+/* rpt_case_note's text in a malloc'd string (caller frees); NULL: no memory. */
+char *rpt_note_text(const struct rpt_case *c);
+/* The case of note number n (1-based) of table t, or NULL. */
+const struct rpt_case *rpt_note_case(const struct rpt_run *r, const struct rpt_table *t, size_t n);
 void rpt_table_free(struct rpt_table *t);
 
 /*

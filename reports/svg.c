@@ -29,6 +29,8 @@ static const char *const palette[] = {
 	"#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#777777",
 };
 static const char *const dashes[] = {"", "14 6", "4 5", "14 5 4 5"};
+/* Paul Tol's muted wine, teal, olive, indigo: the segments past the eighth. */
+static const char *const more_colours[] = {"#882255", "#44AA99", "#999933", "#332288"};
 
 /* Decode the UTF-8 sequence at s: its length, the code point in *cp (U+FFFD and length 1 for an invalid byte). */
 static size_t u8dec(const unsigned char *s, unsigned *cp)
@@ -204,6 +206,84 @@ const char *svg_colour(size_t i)
 	return palette[i % (sizeof(palette) / sizeof(palette[0]))];
 }
 
+struct svg_style svg_series_style(size_t i)
+{
+	i %= SVG_STYLES;
+	return (struct svg_style){svg_colour(i), dashes[(i + i / 8) % 4], (enum svg_marker)(i / 8 % 4)};
+}
+
+const char *svg_segment_colour(size_t i)
+{
+	i %= SVG_SEGMENT_COLOURS;
+	return i < 8 ? palette[i] : more_colours[i - 8];
+}
+
+bool svg_log_worth(const double *v, size_t n)
+{
+	double lo = 0, hi = 0;
+	bool any = false;
+	for (size_t i = 0; i < n; i++) {
+		if (!isfinite(v[i]))
+			continue;
+		if (v[i] <= 0)
+			return false;
+		if (!any || v[i] < lo)
+			lo = v[i];
+		if (!any || v[i] > hi)
+			hi = v[i];
+		any = true;
+	}
+	return any && hi >= 10 * lo;
+}
+
+/* Black or white text on the "#rrggbb" background bg, whichever contrasts more (WCAG luminance). */
+static const char *ink_on(const char *bg)
+{
+	unsigned rgb[3];
+	double lum = 0;
+	static const double wt[3] = {0.2126, 0.7152, 0.0722};
+	if (sscanf(bg, "#%2x%2x%2x", &rgb[0], &rgb[1], &rgb[2]) != 3)
+		return INK;
+	for (int k = 0; k < 3; k++) {
+		double c = rgb[k] / 255.0;
+		lum += wt[k] * (c <= 0.03928 ? c / 12.92 : pow((c + 0.055) / 1.055, 2.4));
+	}
+	/* Contrast with white (1.05 / (lum + 0.05)) against black ((lum + 0.05) / 0.05). */
+	return 1.05 / (lum + 0.05) > (lum + 0.05) / 0.05 ? "#ffffff" : INK;
+}
+
+/* A marker of kind k centred at (x, y), radius about r; title (may be NULL) as its tooltip. */
+static void marker(FILE *f, enum svg_marker k, double x, double y, double r, const char *colour,
+		   const char *title)
+{
+	const char *tail = title ? ">" : "/>\n";
+	switch (k) {
+	case SVG_SQUARE:
+		fprintf(f, "<rect class=\"marker\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\""
+			" fill=\"%s\" stroke=\"#ffffff\" stroke-width=\"2\"%s", x - r * 0.9, y - r * 0.9,
+			r * 1.8, r * 1.8, colour, tail);
+		break;
+	case SVG_TRIANGLE:
+		fprintf(f, "<path class=\"marker\" d=\"M%.1f %.1fL%.1f %.1fL%.1f %.1fZ\" fill=\"%s\""
+			" stroke=\"#ffffff\" stroke-width=\"2\"%s", x, y - r * 1.2, x + r * 1.1,
+			y + r * 0.8, x - r * 1.1, y + r * 0.8, colour, tail);
+		break;
+	case SVG_DIAMOND:
+		fprintf(f, "<path class=\"marker\" d=\"M%.1f %.1fL%.1f %.1fL%.1f %.1fL%.1f %.1fZ\""
+			" fill=\"%s\" stroke=\"#ffffff\" stroke-width=\"2\"%s", x, y - r * 1.25,
+			x + r * 1.25, y, x, y + r * 1.25, x - r * 1.25, y, colour, tail);
+		break;
+	default:
+		fprintf(f, "<circle class=\"marker\" cx=\"%.1f\" cy=\"%.1f\" r=\"%.1f\" fill=\"%s\""
+			" stroke=\"#ffffff\" stroke-width=\"2\"%s", x, y, r, colour, tail);
+	}
+	if (!title)
+		return;
+	fputs("<title>", f);
+	svg_escape(f, title);
+	fprintf(f, "</title></%s>\n", k == SVG_SQUARE ? "rect" : k == SVG_CIRCLE ? "circle" : "path");
+}
+
 static double text_w(const char *s, int size)
 {
 	return 0.6 * size * (double)svg_text_cols(s);
@@ -247,7 +327,8 @@ int svg_ticks(double lo, double hi, int want, bool log_axis, double *out, int ca
 				if (cand[i] < first)
 					continue;
 				out[n++] = cand[i];
-				if (cand[i] >= hi * (1 - 1e-9))
+				/* Two ticks at least, also when lo == hi is a tick (all values 50). */
+				if (cand[i] >= hi * (1 - 1e-9) && n >= 2)
 					break;
 			}
 			return n >= 2 ? n : -EINVAL;
@@ -334,6 +415,44 @@ static int axis_fit(struct axis *a, double lo, double hi, bool log_axis, int wan
 	return 0;
 }
 
+/*
+ * An axis with the given ticks (sorted here, duplicates and values a log
+ * axis cannot show dropped), spanning them with a margin of 4% of the
+ * range on each side, so that points at the ends are not on the frame.
+ */
+static int axis_given(struct axis *a, const double *t, size_t n, bool log_axis)
+{
+	a->log = log_axis;
+	a->nticks = 0;
+	for (size_t i = 0; i < n && a->nticks < MAXTICKS; i++) {
+		if (!usable(t[i], log_axis))
+			continue;
+		int k = a->nticks;
+		while (k > 0 && a->ticks[k - 1] > t[i]) {
+			a->ticks[k] = a->ticks[k - 1];
+			k--;
+		}
+		if (k > 0 && a->ticks[k - 1] == t[i]) {       /* a duplicate: undo the shift */
+			for (; k < a->nticks; k++)
+				a->ticks[k] = a->ticks[k + 1];
+			continue;
+		}
+		a->ticks[k] = t[i];
+		a->nticks++;
+	}
+	if (a->nticks < 2)
+		return -EINVAL;
+	double lo = a->ticks[0], hi = a->ticks[a->nticks - 1];
+	if (log_axis) {
+		double m = pow(hi / lo, 0.04);
+		a->lo = lo / m, a->hi = hi * m;
+	} else {
+		double m = (hi - lo) * 0.04;
+		a->lo = lo - m, a->hi = hi + m;
+	}
+	return 0;
+}
+
 static void text(FILE *f, double x, double y, int size, const char *anchor, const char *weight,
 		 const char *s)
 {
@@ -371,8 +490,8 @@ static int svg_close(FILE *f)
 }
 
 /* Legend rows from y0 across [x0, x1]: a swatch per name. Returns the height used. */
-static double legend(FILE *f, double x0, double x1, double y0, const char *const *names,
-		     size_t n, bool lines, bool draw)
+static double legend_any(FILE *f, double x0, double x1, double y0, const char *const *names,
+			 size_t n, bool lines, bool segments, bool draw)
 {
 	double x = x0, y = y0 + F_LEGEND;
 	for (size_t i = 0; i < n; i++) {
@@ -382,21 +501,28 @@ static double legend(FILE *f, double x0, double x1, double y0, const char *const
 			y += F_LEGEND * 1.5;
 		}
 		if (draw) {
-			if (lines)
+			if (lines) {
+				struct svg_style st = svg_series_style(i);
 				fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\""
-					" stroke-width=\"4\" stroke-dasharray=\"%s\"/>"
-					"<circle cx=\"%.1f\" cy=\"%.1f\" r=\"6\" fill=\"%s\"/>\n",
-					x, y - 7, x + 36, y - 7, svg_colour(i), dashes[i % 4],
-					x + 18, y - 7, svg_colour(i));
-			else
+					" stroke-width=\"4\" stroke-dasharray=\"%s\"/>",
+					x, y - 7, x + 36, y - 7, st.colour, st.dash);
+				marker(f, st.marker, x + 18, y - 7, 6, st.colour, NULL);
+			} else {
 				fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"30\" height=\"18\" fill=\"%s\""
 					" stroke=\"%s\" stroke-width=\"1\"/>\n", x + 3, y - 16,
-					svg_colour(i), INK);
+					segments ? svg_segment_colour(i) : svg_colour(i), INK);
+			}
 			text(f, x + 44, y, F_LEGEND, "start", NULL, names[i]);
 		}
 		x += w;
 	}
 	return n ? y - y0 + 12 : 0;
+}
+
+static double legend(FILE *f, double x0, double x1, double y0, const char *const *names,
+		     size_t n, bool lines, bool draw)
+{
+	return legend_any(f, x0, x1, y0, names, n, lines, false, draw);
 }
 
 static int series_names(const struct svg_series *s, size_t ns, const char ***out)
@@ -508,9 +634,13 @@ int svg_line_chart(FILE *f, const struct svg_chart *c, const struct svg_series *
 		yhi = 1;                /* all zero: 0 to 1, not -1 to 1 */
 	double left = 110, right = w - 40;
 	double lh = legend(f, left, right, 60, names, ns, true, false);
+	/* A legend of many series (12 rows of 3) must not flatten the plot. */
+	if (h - 80 - (60 + lh + 16) < 320)
+		h = (int)(60 + lh + 16 + 320 + 80);
 	double top = 60 + lh + 16, bottom = h - 80;
 	ax.p0 = left, ax.p1 = right, ay.p0 = bottom, ay.p1 = top;
-	if (axis_fit(&ax, xlo, xhi, c->x_log, 8) || axis_fit(&ay, ylo, yhi, c->y_log, 6)) {
+	if ((c->x_ticks && c->nx_ticks >= 2 ? axis_given(&ax, c->x_ticks, c->nx_ticks, c->x_log) :
+	     axis_fit(&ax, xlo, xhi, c->x_log, 8)) || axis_fit(&ay, ylo, yhi, c->y_log, 6)) {
 		free(names);
 		return -EINVAL;
 	}
@@ -519,28 +649,55 @@ int svg_line_chart(FILE *f, const struct svg_chart *c, const struct svg_series *
 	y_axis(f, &ay, left, right, c->y_label);
 	x_axis(f, &ax, bottom, top, c->x_label, h);
 	for (size_t j = 0; j < ns; j++) {
-		const char *col = svg_colour(j);
+		struct svg_style st = svg_series_style(j);
 		fprintf(f, "<g class=\"series\"><title>");
 		svg_escape(f, s[j].name);
 		fprintf(f, "</title>\n<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"4\""
-			" stroke-linejoin=\"round\" stroke-dasharray=\"%s\" points=\"", col, dashes[j % 4]);
+			" stroke-linejoin=\"round\" stroke-dasharray=\"%s\" points=\"", st.colour, st.dash);
 		for (size_t i = 0; i < s[j].n; i++)
 			if (usable(s[j].x[i], c->x_log) && usable(s[j].y[i], c->y_log))
 				fprintf(f, "%.1f,%.1f ", amap(&ax, s[j].x[i]), amap(&ay, s[j].y[i]));
 		fputs("\"/>\n", f);
 		for (size_t i = 0; i < s[j].n; i++)
 			if (usable(s[j].x[i], c->x_log) && usable(s[j].y[i], c->y_log)) {
-				char a[32], b[32];
+				char a[32], b[32], tt[80];
 				svg_fmt_tick(a, sizeof(a), s[j].x[i]);
 				svg_fmt_tick(b, sizeof(b), s[j].y[i]);
-				fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"7\" fill=\"%s\" stroke=\"#ffffff\""
-					" stroke-width=\"2\"><title>%s, %s</title></circle>\n",
-					amap(&ax, s[j].x[i]), amap(&ay, s[j].y[i]), col, a, b);
+				snprintf(tt, sizeof(tt), "%s, %s", a, b);
+				marker(f, st.marker, amap(&ax, s[j].x[i]), amap(&ay, s[j].y[i]), 7, st.colour, tt);
 			}
 		fputs("</g>\n", f);
 	}
 	free(names);
 	return svg_close(f);
+}
+
+/* A category label on one line of at most ROT_COLS columns (an ellipsis when cut). */
+#define ROT_COLS 40
+static void rot_label(const char *s, char out[SVG_WRAP_BYTES])
+{
+	char lines[SVG_WRAP_LINES][SVG_WRAP_BYTES];
+	int n = svg_wrap(s ? s : "", ROT_COLS, lines);
+	out[0] = '\0';
+	if (n <= 0)
+		return;
+	if (n == 1) {
+		memcpy(out, lines[0], SVG_WRAP_BYTES);
+		return;
+	}
+	/* svg_wrap breaks at spaces: cut the text itself instead, between characters. */
+	const unsigned char *u = (const unsigned char *)s;
+	size_t p = 0, cols = 0;
+	while (u[p]) {
+		unsigned cp;
+		size_t l = u8dec(u + p, &cp);
+		if (cols + (size_t)cp_cols(cp) > ROT_COLS - 1 || p + l > SVG_WRAP_BYTES - 4)
+			break;
+		cols += (size_t)cp_cols(cp);
+		p += l;
+	}
+	memcpy(out, s, p);
+	memcpy(out + p, "\xE2\x80\xA6", 4);
 }
 
 int svg_bar_chart(FILE *f, const struct svg_chart *c, const char *const *categories,
@@ -599,8 +756,32 @@ int svg_bar_chart(FILE *f, const struct svg_chart *c, const char *const *categor
 		if (n > maxl)
 			maxl = n;
 	}
+	/*
+	 * Labels that would need more than 2 lines or a font below 16 px (36
+	 * cases in 960 px) are set on one line each, rotated as little as lets
+	 * neighbours clear each other, cut at ROT_COLS columns; the chart grows
+	 * by the height they take.
+	 */
+	bool rot = maxl > 2 || cf < 16;
+	double angle = 0, rot_h = 0;
+	if (rot) {
+		cf = gw >= 1.3 * 16 ? 16 : gw / 1.3 < 11 ? 11 : (int)(gw / 1.3);
+		for (angle = 45; angle < 90 && gw * sin(angle * M_PI / 180) < 1.3 * cf; angle += 15)
+			;
+		double maxw = 0;
+		for (size_t i = 0; i < ncat; i++) {
+			char one[SVG_WRAP_BYTES];
+			rot_label(categories[i], one);
+			double lw = text_w(one, cf);
+			maxw = lw > maxw ? lw : maxw;
+		}
+		/* text_w's 0.6 em is an upper bound; the system fonts average nearer 0.5. */
+		rot_h = maxw * 0.85 * sin(angle * M_PI / 180) + cf;
+		h += (int)rot_h;
+		maxl = 0;
+	}
 	double lh = legend(f, left, right, 60, names, ns, false, false);
-	double top = 60 + lh + 16, bottom = h - 60 - maxl * (cf + 4);
+	double top = 60 + lh + 16, bottom = h - 60 - maxl * (cf + 4) - rot_h;
 	ay.p0 = bottom, ay.p1 = top;
 	if (axis_fit(&ay, ylo, yhi, c->y_log, 6)) {
 		free(names);
@@ -614,7 +795,17 @@ int svg_bar_chart(FILE *f, const struct svg_chart *c, const char *const *categor
 	double base = c->y_log ? bottom : amap(&ay, 0);
 	for (size_t i = 0; i < ncat; i++) {
 		double gx = left + gw * (double)i;
-		int n = svg_wrap(categories[i] ? categories[i] : "", maxc, lines);
+		if (rot) {
+			/* The label's end under the group's middle, rising to the left. */
+			double lx = gx + gw / 2 + cf * 0.35, ly = bottom + 10;
+			rot_label(categories[i], lines[0]);
+			fprintf(f, "<text class=\"catlabel\" x=\"%.1f\" y=\"%.1f\" font-size=\"%d\""
+				" text-anchor=\"end\" transform=\"rotate(-%.0f %.1f %.1f)\">", lx, ly, cf,
+				angle, lx, ly);
+			svg_escape(f, lines[0]);
+			fputs("</text>\n", f);
+		}
+		int n = rot ? 0 : svg_wrap(categories[i] ? categories[i] : "", maxc, lines);
 		for (int k = 0; k < n; k++)
 			text(f, gx + gw / 2, bottom + (cf + 4) * (k + 1) + 4, cf, "middle", NULL, lines[k]);
 		for (size_t j = 0; j < ns; j++) {
@@ -687,7 +878,10 @@ int svg_stacked_bar_chart(FILE *f, const struct svg_chart *c, const char *const 
 	if (labw > w * 0.3)
 		labw = w * 0.3;
 	double left = 24 + labw + 12, right = w - 110;
-	double lh = legend(f, 24, w - 24, 60, names, ns, false, false);
+	double lh = legend_any(f, 24, w - 24, 60, names, ns, false, true, false);
+	/* A long legend (9 terms) must not eat the bars: at least 60 px per bar. */
+	if (h - 80 - (60 + lh + 16) < 60.0 * (double)ncat)
+		h = (int)(60 + lh + 16 + 60.0 * (double)ncat + 80);
 	double top = 60 + lh + 16, bottom = h - 80;
 	ax.p0 = left, ax.p1 = right;
 	if (axis_fit(&ax, 0, maxtot > 0 ? maxtot : 1, false, 6)) {
@@ -695,7 +889,7 @@ int svg_stacked_bar_chart(FILE *f, const struct svg_chart *c, const char *const 
 		return -EINVAL;
 	}
 	svg_open(f, c, w, h);
-	legend(f, 24, w - 24, 60, names, ns, false, true);
+	legend_any(f, 24, w - 24, 60, names, ns, false, true, true);
 	x_axis(f, &ax, bottom, top, c->x_label, h);
 	double rowh = (bottom - top) / (double)ncat, bh = rowh * 0.6;
 	if (bh > 70)
@@ -713,14 +907,14 @@ int svg_stacked_bar_chart(FILE *f, const struct svg_chart *c, const char *const 
 			double bwid = amap(&ax, v) - left;
 			svg_fmt_tick(b, sizeof(b), v);
 			fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\""
-				" stroke=\"#ffffff\" stroke-width=\"1\"><title>", x, y, bwid, bh, svg_colour(j));
+				" stroke=\"#ffffff\" stroke-width=\"1\"><title>", x, y, bwid, bh,
+				svg_segment_colour(j));
 			svg_escape(f, s[j].name);
 			fprintf(f, ": %s</title></rect>\n", b);
 			if (bwid > text_w(b, F_TICK) + 8 && bh >= F_TICK + 4)
 				fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"%d\" text-anchor=\"middle\""
 					" fill=\"%s\">%s</text>\n", x + bwid / 2, y + bh / 2 + F_TICK * 0.35,
-					F_TICK, j % 8 == 0 || j % 8 == 3 || j % 8 == 4 || j % 8 == 7 ?
-					"#ffffff" : INK, b);
+					F_TICK, ink_on(svg_segment_colour(j)), b);
 			x += bwid;
 		}
 		double tot = 0;

@@ -35,6 +35,13 @@ struct svg_chart {
 	bool x_log, y_log;      /* logarithmic axis (base 10); only where the chart allows */
 	bool y_from_zero;       /* linear y axis always includes 0 (default: fit the data) */
 	const char *id;         /* optional id attribute of the <svg>; NULL: none */
+	/*
+	 * Line charts only: when nx_ticks >= 2, the x axis has a tick (and a
+	 * label) at exactly these values (e.g. the measured client counts)
+	 * instead of nice ones, and spans them with a little margin.
+	 */
+	const double *x_ticks;
+	size_t nx_ticks;
 };
 
 /*
@@ -108,6 +115,35 @@ int svg_wrap(const char *s, size_t maxcols, char lines[SVG_WRAP_LINES][SVG_WRAP_
 const char *svg_colour(size_t i);
 
 /*
+ * The style of line-chart series i: colour svg_colour(i), dash pattern
+ * (i + i / 8) % 4 and marker (i / 8) % 4 (circle, square, triangle,
+ * diamond), so that the first SVG_STYLES series all differ in colour or
+ * dash, and series i and i + 8 (same colour) differ in dash and marker.
+ * Wraps around after SVG_STYLES. dash is a stroke-dasharray ("" = solid).
+ */
+#define SVG_STYLES 32
+enum svg_marker { SVG_CIRCLE, SVG_SQUARE, SVG_TRIANGLE, SVG_DIAMOND };
+struct svg_style {
+	const char *colour, *dash;
+	enum svg_marker marker;
+};
+struct svg_style svg_series_style(size_t i);
+
+/*
+ * Colour of segment i of a stacked bar: the 8 colours of svg_colour, then
+ * 4 more from Paul Tol's muted scheme (wine, teal, olive, indigo), so that
+ * up to SVG_SEGMENT_COLOURS segments all differ; wraps around after that.
+ */
+#define SVG_SEGMENT_COLOURS 12
+const char *svg_segment_colour(size_t i);
+
+/*
+ * Whether an axis of the values v[0..n) reads better on a log scale: every
+ * finite value is > 0, and the largest is at least 10 times the smallest.
+ */
+bool svg_log_worth(const double *v, size_t n);
+
+/*
  * Nice tick positions covering [lo, hi]: on a linear axis 1-2-5 steps,
  * about `want` of them (first tick <= lo, last >= hi); on a log axis the
  * powers of ten (1-2-5 within a decade when it spans fewer than 2 decades),
@@ -125,14 +161,19 @@ void svg_fmt_tick(char *buf, size_t len, double v);
 /* ---- charts ---- */
 
 /*
- * A line chart: one polyline with markers per series, x and y axes with
- * ticks, grid lines and labels, a legend. Both axes may be log.
+ * A line chart: one polyline with markers per series (svg_series_style),
+ * x and y axes with ticks, grid lines and labels, a legend showing each
+ * series' line, dash and marker. Both axes may be log. The chart grows
+ * taller when its legend would leave the plot less than 320 px.
  */
 int svg_line_chart(FILE *f, const struct svg_chart *c, const struct svg_series *s, size_t ns);
 
 /*
  * A grouped (vertical) bar chart: ncat categories along x, labelled
- * categories[i] (long labels are wrapped with svg_wrap); within each
+ * categories[i] (long labels are wrapped with svg_wrap; when they would
+ * need more than 2 lines or a font below 16 px, as with 36 cases, they are
+ * written on one line each, rotated 45°-90° to fit, cut at 40 columns with
+ * an ellipsis, and the chart grows taller to hold them); within each
  * category one bar per series, s[j].y[i] its height, with an error bar
  * where s[j].lo/hi give one. y may be log (the bars then start at the
  * lowest tick). x_log is ignored. A linear axis always includes 0; when
@@ -144,9 +185,11 @@ int svg_bar_chart(FILE *f, const struct svg_chart *c, const char *const *categor
 /*
  * A horizontal stacked bar chart: one bar per category (top to bottom),
  * segment j of bar i is s[j].y[i] wide, stacked left to right in series
- * order, each labelled with its value when it is wide enough; the bar's
+ * order, coloured svg_segment_colour(j), each labelled with its value
+ * when it is wide enough (white or black text, whichever contrasts); the bar's
  * total is written at its right end. Negative values are treated as 0.
  * x_label names the unit of the values (e.g. "datagrams"); logs are ignored.
+ * The chart grows taller when its legend would leave less than 60 px per bar.
  */
 int svg_stacked_bar_chart(FILE *f, const struct svg_chart *c, const char *const *categories,
 			  size_t ncat, const struct svg_series *s, size_t ns);

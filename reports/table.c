@@ -197,6 +197,7 @@ void rpt_table_free(struct rpt_table *t)
 	free(t->worse);
 	free(t->row_case);
 	free(t->group_start);
+	free(t->note);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -222,36 +223,142 @@ static void pick_cols(const struct rpt_run *r, bool *use, size_t nm)
 	}
 }
 
-/* Fill the metric column col of metric m, marking the best cells. */
+/*
+ * A case competes for the best marks only when it ran to its end: ok, or
+ * failed (a threshold was missed, the numbers are whole). An interrupted,
+ * erroneous, skipped or still-running case has partial or no numbers.
+ */
+bool rpt_case_ranked(const struct rpt_case *c)
+{
+	return c->status && (strcmp(c->status, "ok") == 0 || strcmp(c->status, "failed") == 0);
+}
+
+/*
+ * Fill the metric column col of metric m, marking the best cells: within
+ * each group (rows from one group_start to the next), among ranked cases.
+ */
 static int fill_metric(const struct rpt_run *r, struct rpt_table *t, const struct metric_col *mc,
 		       size_t col, double *vals, bool *has)
 {
-	size_t nhas = 0;
-	bool differ = false;
-	double best = 0;
 	for (size_t i = 0; i < t->nrows; i++) {
 		const struct rpt_case *c = &r->cases[t->row_case[i]];
-		has[i] = col_value(mc, c, &vals[i]) && isfinite(vals[i]);
-		if (!has[i])
-			continue;
-		if (nhas && vals[i] != best)
-			differ = true;
-		if (!nhas || (mc->better == RPT_HIGHER ? vals[i] > best : vals[i] < best))
-			best = vals[i];
-		nhas++;
-	}
-	for (size_t i = 0; i < t->nrows; i++) {
 		char buf[64];
+		has[i] = col_value(mc, c, &vals[i]) && isfinite(vals[i]);
 		if (has[i])
 			rpt_fmt(buf, sizeof(buf), vals[i], mc->decimals, false);
 		else
 			snprintf(buf, sizeof(buf), "-");
 		if (!(t->cells[i * t->ncols + col] = strdup(buf)))
 			return -ENOMEM;
-		t->best[i * t->ncols + col] = mc->better != RPT_NUMBER && has[i] && nhas > 1 &&
-					      differ && vals[i] == best;
+	}
+	if (mc->better == RPT_NUMBER)
+		return 0;
+	for (size_t g0 = 0, g1; g0 < t->nrows; g0 = g1) {
+		for (g1 = g0 + 1; g1 < t->nrows && !t->group_start[g1]; g1++)
+			;
+		size_t nhas = 0;
+		bool differ = false;
+		double best = 0;
+		for (size_t i = g0; i < g1; i++) {
+			if (!has[i] || !rpt_case_ranked(&r->cases[t->row_case[i]]))
+				continue;
+			if (nhas && vals[i] != best)
+				differ = true;
+			if (!nhas || (mc->better == RPT_HIGHER ? vals[i] > best : vals[i] < best))
+				best = vals[i];
+			nhas++;
+		}
+		for (size_t i = g0; i < g1; i++)
+			t->best[i * t->ncols + col] = has[i] && nhas > 1 && differ && vals[i] == best &&
+						      rpt_case_ranked(&r->cases[t->row_case[i]]);
 	}
 	return 0;
+}
+
+/* Number the rows that need a note (rpt_case_note), in table order, and cite it in the status cell. */
+static int number_notes(const struct rpt_run *r, struct rpt_table *t, size_t col)
+{
+	for (size_t i = 0; i < t->nrows; i++) {
+		const struct rpt_case *c = &r->cases[t->row_case[i]];
+		if (!rpt_case_note(c, NULL))
+			continue;
+		char buf[256];
+		t->note[i] = ++t->nnotes;
+		snprintf(buf, sizeof(buf), "%s [%zu]", c->status, t->note[i]);
+		char *d = strdup(buf);
+		if (!d)
+			return -ENOMEM;
+		free(t->cells[i * t->ncols + col]);
+		t->cells[i * t->ncols + col] = d;
+	}
+	return 0;
+}
+
+/* What a status means, for a note. */
+static const char *status_words(const char *st)
+{
+	static const struct {
+		const char *status, *words;
+	} w[] = {
+		{"failed", "failed: a threshold was missed (the numbers are whole)"},
+		{"interrupted", "interrupted before it finished: its numbers are partial"},
+		{"error", "error: the case did not run as asked"},
+		{"skipped", "skipped: not run on purpose"},
+		{"running", "never finished (still running, or socklab was killed)"},
+	};
+	for (size_t i = 0; i < sizeof(w) / sizeof(w[0]); i++)
+		if (strcmp(st, w[i].status) == 0)
+			return w[i].words;
+	return NULL;
+}
+
+bool rpt_case_note(const struct rpt_case *c, FILE *f)
+{
+	bool bad = c->status && strcmp(c->status, "ok") != 0;
+	bool cap = c->capture_status && strcmp(c->capture_status, "ok") != 0;
+	if (!f || (!bad && !cap))
+		return bad || cap;
+	fprintf(f, "case %lld: ", (long long)c->index);
+	if (bad) {
+		const char *w = status_words(c->status);
+		fputs(w ? w : c->status, f);
+		if (c->error && *c->error)
+			fprintf(f, ": %s", c->error);
+	}
+	if (cap) {
+		bool unav = strcmp(c->capture_status, "unavailable") == 0;
+		fprintf(f, "%s%s", bad ? "; " : "", unav ? "capture unavailable" :
+			strcmp(c->capture_status, "error") == 0 ? "capture failed (what it saw is kept)" :
+			"capture ");
+		if (!unav && strcmp(c->capture_status, "error") != 0)
+			fputs(c->capture_status, f);
+		if (c->capture_error && *c->capture_error)
+			fprintf(f, ": %s", c->capture_error);
+	}
+	return true;
+}
+
+char *rpt_note_text(const struct rpt_case *c)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&buf, &len);
+	if (!m)
+		return NULL;
+	rpt_case_note(c, m);
+	if (fclose(m) != 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+const struct rpt_case *rpt_note_case(const struct rpt_run *r, const struct rpt_table *t, size_t n)
+{
+	for (size_t i = 0; t->note && i < t->nrows; i++)
+		if (t->note[i] == n)
+			return &r->cases[t->row_case[i]];
+	return NULL;
 }
 
 int rpt_table_build(const struct rpt_run *r, struct rpt_table *t)
@@ -271,11 +378,12 @@ int rpt_table_build(const struct rpt_run *r, struct rpt_table *t)
 	t->best = calloc(maxcols * nrows, sizeof(*t->best));
 	t->row_case = calloc(nrows, sizeof(*t->row_case));
 	t->group_start = calloc(nrows, sizeof(*t->group_start));
+	t->note = calloc(nrows, sizeof(*t->note));
 	const char **keys = calloc(maxkeys, sizeof(*keys));
 	bool *numeric = calloc(maxkeys, sizeof(*numeric));
 	double *vals = calloc(nrows, sizeof(*vals));
 	bool *has = calloc(nrows, sizeof(*has));
-	if (!t->cols || !t->cells || !t->best || !t->row_case || !t->group_start || !keys ||
+	if (!t->cols || !t->cells || !t->best || !t->row_case || !t->group_start || !t->note || !keys ||
 	    !numeric || !vals || !has) {
 		rc = -ENOMEM;
 		goto out;
@@ -314,6 +422,8 @@ int rpt_table_build(const struct rpt_run *r, struct rpt_table *t)
 	for (size_t i = 0; rc == 0 && i < r->ncases; i++)
 		if (!(t->cells[i * t->ncols + col] = strdup(r->cases[t->row_case[i]].status)))
 			rc = -ENOMEM;
+	if (rc == 0)
+		rc = number_notes(r, t, col);
 out:
 	free(keys);
 	free(numeric);

@@ -166,13 +166,15 @@ static const char golden_text[] =
 	"run 1 demo: failed, 4 cases, started 2026-01-02T03:04:05.000Z, ended 2026-01-02T03:05:06.789Z, host testhost\n"
 	"\n"
 	"count  model    throughput_rps  p50_us  p99_us  p999_us  errors  server_cpu_s  server_maxrss_kb  status\n"
-	"10     epoll           1000.0    50.0   200.0    400.0       0*        1.500              2048*  ok\n"
-	"10     threads          900.0    40.0*  300.0    350.0*      0*        1.000*             8192   ok\n"
-	"-------------------------------------------------------------------------------------------------------\n"
-	"100    epoll           3000.5*   80.0   150.0*   900.0       2         3.000              4096   ok\n"
-	"100    threads         2500.0    90.0       -   1000.0       5         5.000             16384   failed\n"
+	"10     epoll           1000.0*   50.0   200.0*   400.0       0         1.500              2048*  ok\n"
+	"10     threads          900.0    40.0*  300.0    350.0*      0         1.000*             8192   ok\n"
+	"-----------------------------------------------------------------------------------------------------------\n"
+	"100    epoll           3000.5*   80.0*  150.0    900.0*      2*        3.000*             4096*  ok\n"
+	"100    threads         2500.0    90.0       -   1000.0       5         5.000             16384   failed [1]\n"
 	"\n"
-	"* best in its column: highest throughput, lowest latency, errors, loss, CPU and memory\n";
+	"* best in its group (between rules), among ok and failed cases: highest throughput, lowest latency, errors, loss, CPU and memory\n"
+	"\n"
+	"[1] case 3: failed: a threshold was missed (the numbers are whole)\n";
 
 /* The same grouping in Markdown, with an empty row between groups. */
 static const char golden_md[] =
@@ -180,11 +182,15 @@ static const char golden_md[] =
 	"\n"
 	"| count | model | throughput_rps | p50_us | p99_us | p999_us | errors | server_cpu_s | server_maxrss_kb | status |\n"
 	"| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n"
-	"| 10 | epoll | 1000.0 | 50.0 | 200.0 | 400.0 | **0** | 1.500 | **2048** | ok |\n"
-	"| 10 | threads | 900.0 | **40.0** | 300.0 | **350.0** | **0** | **1.000** | 8192 | ok |\n"
+	"| 10 | epoll | **1000.0** | 50.0 | **200.0** | 400.0 | 0 | 1.500 | **2048** | ok |\n"
+	"| 10 | threads | 900.0 | **40.0** | 300.0 | **350.0** | 0 | **1.000** | 8192 | ok |\n"
 	"|  |  |  |  |  |  |  |  |  |  |\n"
-	"| 100 | epoll | **3000.5** | 80.0 | **150.0** | 900.0 | 2 | 3.000 | 4096 | ok |\n"
-	"| 100 | threads | 2500.0 | 90.0 | - | 1000.0 | 5 | 5.000 | 16384 | failed |\n";
+	"| 100 | epoll | **3000.5** | **80.0** | 150.0 | **900.0** | **2** | **3.000** | **4096** | ok |\n"
+	"| 100 | threads | 2500.0 | 90.0 | - | 1000.0 | 5 | 5.000 | 16384 | failed \\[1\\] |\n"
+	"\n"
+	"**Bold**: best in its group (between empty rows), among ok and failed cases: highest throughput, lowest latency, errors, loss, CPU and memory.\n"
+	"\n"
+	"1. case 3: failed: a threshold was missed (the numbers are whole)\n";
 
 static const char golden_csv[] =
 	"case,status,error,server.proto,server.model,clients.count,clients.note,errors,p50_us,p999_us,"
@@ -202,7 +208,7 @@ static const char golden_text_udp[] =
 	"uring  1               10.0      5.0     6.0      7.0       0     2.25          0.200               100  ok\n"
 	"uring  2               20.0*     5.0     6.0      7.0       0     0.50*         0.200               100  ok\n"
 	"\n"
-	"* best in its column: highest throughput, lowest latency, errors, loss, CPU and memory\n";
+	"* best in its column, among ok and failed cases: highest throughput, lowest latency, errors, loss, CPU and memory\n";
 
 static void test_text(void **state)
 {

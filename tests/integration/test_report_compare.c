@@ -252,7 +252,7 @@ static const char golden_group_text[] =
 	"\n"
 	"count  model   repeat  throughput_rps  p50_us   p99_us  p999_us  errors  server_cpu_s  server_maxrss_kb  status\n"
 	"10     epoll   0              1000.0    50.0    200.0    400.0        0             -                 -  ok\n"
-	"10     epoll   1              1010.0    52.5    210.0    420.0        0             -                 -  ok\n"
+	"10     epoll   1              1010.0*   52.5    210.0    420.0        0             -                 -  ok\n"
 	"10     epoll   2               990.0    47.5*   190.0*   380.0*       0             -                 -  ok\n"
 	"10     thread  0               900.0    75.0    300.0    600.0        0             -                 -  ok\n"
 	"10     thread  1               905.0    72.5    290.0    580.0        0             -                 -  ok\n"
@@ -260,12 +260,12 @@ static const char golden_group_text[] =
 	"---------------------------------------------------------------------------------------------------------------\n"
 	"100    epoll   0              3000.0   225.0    900.0   1800.0        0             -                 -  ok\n"
 	"100    epoll   1              3050.0*  237.5    950.0   1900.0        0             -                 -  ok\n"
-	"100    epoll   2              2950.0   212.5    850.0   1700.0        0             -                 -  ok\n"
+	"100    epoll   2              2950.0   212.5*   850.0*  1700.0*       0             -                 -  ok\n"
 	"100    thread  0              2500.0   250.0   1000.0   2000.0        0             -                 -  ok\n"
 	"100    thread  1              2600.0   275.0   1100.0   2200.0        0             -                 -  ok\n"
 	"100    thread  2              2400.0   225.0    900.0   1800.0        0             -                 -  ok\n"
 	"\n"
-	"* best in its column: highest throughput, lowest latency, errors, loss, CPU and memory\n"
+	"* best in its group (between rules), among ok and failed cases: highest throughput, lowest latency, errors, loss, CPU and memory\n"
 ;
 
 static const char golden_group_md[] =
@@ -273,11 +273,13 @@ static const char golden_group_md[] =
 	"\n"
 	"| count | model | throughput_rps | p50_us | p99_us | p999_us | errors | server_cpu_s | server_maxrss_kb | status |\n"
 	"| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n"
-	"| 10 | epoll | 1200.0 | **37.5** | **150.0** | **300.0** | 0 | - | - | ok |\n"
+	"| 10 | epoll | **1200.0** | **37.5** | **150.0** | **300.0** | 0 | - | - | ok |\n"
 	"| 10 | thread | 880.0 | 76.2 | 305.0 | 610.0 | 0 | - | - | ok |\n"
 	"|  |  |  |  |  |  |  |  |  |  |\n"
-	"| 100 | epoll | **3020.0** | 230.0 | 920.0 | 1840.0 | 0 | - | - | ok |\n"
+	"| 100 | epoll | **3020.0** | **230.0** | **920.0** | **1840.0** | 0 | - | - | ok |\n"
 	"| 100 | thread | 2550.0 | 237.5 | 950.0 | 1900.0 | 0 | - | - | ok |\n"
+	"\n"
+	"**Bold**: best in its group (between empty rows), among ok and failed cases: highest throughput, lowest latency, errors, loss, CPU and memory.\n"
 ;
 
 static const char golden_compare_text[] =
@@ -380,7 +382,7 @@ static const char golden_wire_text[] =
 	"tcp            500.0*    40.0       -        -       -         -             -                 -     22        13      3      20     1     -        -     -           -            -          -         -            -  ok\n"
 	"udp              9.0        -       -        -       -     99.10             -                 -      -         -      -       -     -  1000        3  1000           -          991          0         9            0  ok\n"
 	"\n"
-	"* best in its column: highest throughput, lowest latency, errors, loss, CPU and memory\n"
+	"* best in its column, among ok and failed cases: highest throughput, lowest latency, errors, loss, CPU and memory\n"
 ;
 
 /* Rows grouped by client count (numeric, outer), models within, repeats adjacent. */

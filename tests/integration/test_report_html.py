@@ -8,7 +8,9 @@ Two ways to run it:
                                     loopback, `socklab report --format html`,
                                     then the checks below with KIND matrix
   test_report_html.py FILE KIND     check FILE (KIND: matrix, wire, compare),
-                                    as test_report_compare.c does on its store
+                                    as test_report_compare.c does on its store;
+                                    KIND width: only that it fits 1200 px
+                                    (test_report_marks.c)
 
 Checks: python's XML parser accepts the file (so it is well-formed); no
 <script>, <link>, <img> or any http(s)/file reference besides the xmlns
@@ -147,7 +149,46 @@ def check_chromium(path, kind, want):
     check("parsererror" not in p.stdout, "%s: no parser error in the DOM" % kind)
 
 
+WIDTH_JS = """<script>
+var w = document.documentElement.scrollWidth, t = 0;
+for (const e of document.querySelectorAll("table, svg")) t = Math.max(t, e.getBoundingClientRect().right);
+document.body.setAttribute("data-w", w + " " + Math.ceil(t));
+</script>"""
+
+
+def check_width(path, kind, limit=1200):
+    """Chromium at a 1200 px wide window: the page does not scroll sideways and
+    no table or chart ends past the window (measured by a script injected into
+    a copy: the report itself has none)."""
+    exe = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not exe:
+        print("SKIP: chromium is not installed (apt-get install chromium)")
+        sys.exit(77)
+    with tempfile.TemporaryDirectory(prefix="socklab-chromium-") as prof:
+        copy = os.path.join(prof, "w.html")
+        text = open(path, encoding="utf-8").read()
+        check("</body>" in text, "%s: the page has a body end" % kind)
+        open(copy, "w", encoding="utf-8").write(text.replace("</body>", WIDTH_JS + "</body>"))
+        cmd = [exe, "--headless", "--no-sandbox", "--disable-gpu",
+               "--disable-background-networking", "--disable-component-update",
+               "--disable-default-apps", "--no-first-run", "--user-data-dir=" + prof,
+               "--window-size=%d,1600" % limit, "--dump-dom", "file://" + copy]
+        try:
+            p = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+        except subprocess.TimeoutExpired:
+            fail("%s: chromium did not finish in 60 s" % kind)
+    m = re.search(r'data-w="(\d+) (\d+)"', p.stdout)
+    check(m is not None, "%s: chromium measured the page" % kind)
+    page, right = int(m.group(1)), int(m.group(2))
+    check(page <= limit and right <= limit,
+          "%s: page %d px, rightmost table or chart ends at %d px: within %d px"
+          % (kind, page, right, limit))
+
+
 def check_file(path, kind):
+    if kind == "width":
+        check_width(path, kind)
+        return
     want = check_xml(path, kind)
     check_chromium(path, kind, want)
 
@@ -178,6 +219,7 @@ def end_to_end():
         check(p.returncode == 0 and os.path.getsize(out) > 1000,
               "socklab report --format html (status %d) %s" % (p.returncode, p.stderr))
         check_file(out, "matrix")
+        check_width(out, "matrix")
 
 
 if __name__ == "__main__":

@@ -4,7 +4,11 @@
  * the range, log decades, 1-2-5 within a short log range), tick labels,
  * XML escaping, and the charts' contracts: one polyline per series, one
  * bar per usable value (NaN and, on a log axis, values <= 0 skipped), a
- * span rect per timeline event, and -EINVAL for what cannot be drawn.
+ * span rect per timeline event, and -EINVAL for what cannot be drawn;
+ * 24+ line series all styled differently (colour, dash, marker), 9 stacked
+ * segments all coloured differently with the bar kept visible under a long
+ * legend, when a log axis is chosen and ticks at given values, and 36 long
+ * category labels rotated with the chart grown to hold them.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -385,6 +389,165 @@ static void test_error_bars(void **state)
 	free(out);
 }
 
+/* 24 series and more: every (colour, dash, marker) differs, and so do the drawn polylines. */
+static void test_series_styles(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < SVG_STYLES; i++)
+		for (size_t j = i + 1; j < SVG_STYLES; j++) {
+			struct svg_style a = svg_series_style(i), b = svg_series_style(j);
+			assert_false(strcmp(a.colour, b.colour) == 0 && strcmp(a.dash, b.dash) == 0 &&
+				     a.marker == b.marker);
+			/* Same colour: a different dash and a different marker too. */
+			if (strcmp(a.colour, b.colour) == 0) {
+				assert_string_not_equal(a.dash, b.dash);
+				assert_int_not_equal(a.marker, b.marker);
+			}
+		}
+	/* In a chart: 24 series give 24 distinct polyline styles and legend swatches. */
+	enum { NS = 24 };
+	double x[] = {1, 10}, y[NS][2];
+	char names[NS][16];
+	struct svg_series s[NS];
+	for (int i = 0; i < NS; i++) {
+		y[i][0] = i, y[i][1] = 2 * i;
+		snprintf(names[i], sizeof(names[i]), "s%d", i);
+		s[i] = (struct svg_series){.name = names[i], .x = x, .y = y[i], .n = 2};
+	}
+	struct svg_chart c = {.title = "T", .x_label = "clients", .y_label = "r/s"};
+	FILE *f = mem_open();
+	assert_int_equal(svg_line_chart(f, &c, s, NS), 0);
+	char *out = mem_done(f);
+	char seen[NS][128];
+	int n = 0;
+	for (const char *p = out; (p = strstr(p, "<polyline fill=\"none\" stroke=\"")); p++) {
+		const char *e = strstr(p, " points=");
+		assert_non_null(e);
+		assert_true(n < NS && (size_t)(e - p) < sizeof(seen[0]));
+		memcpy(seen[n], p, (size_t)(e - p));
+		seen[n][e - p] = '\0';
+		for (int k = 0; k < n; k++)
+			assert_true(strcmp(seen[k], seen[n]) != 0 ||
+				    svg_series_style((size_t)k).marker != svg_series_style((size_t)n).marker);
+		n++;
+	}
+	assert_int_equal(n, NS);
+	/* Markers past the eighth series are squares (series 8-15) and triangles (16-23). */
+	assert_int_equal(count(out, "<rect class=\"marker\""), 8 * 3);   /* legend + 2 points */
+	assert_int_equal(count(out, "<circle class=\"marker\""), 8 * 3);
+	free(out);
+}
+
+/* Nine UDP segments, nine colours: none repeats up to SVG_SEGMENT_COLOURS. */
+static void test_segment_colours(void **state)
+{
+	(void)state;
+	assert_true(SVG_SEGMENT_COLOURS >= 9);
+	for (size_t i = 0; i < SVG_SEGMENT_COLOURS; i++)
+		for (size_t j = i + 1; j < SVG_SEGMENT_COLOURS; j++)
+			assert_string_not_equal(svg_segment_colour(i), svg_segment_colour(j));
+	enum { NK = 9 };
+	double v[NK][1];
+	char names[NK][16];
+	struct svg_series s[NK];
+	for (int k = 0; k < NK; k++) {
+		v[k][0] = 100 + k;
+		snprintf(names[k], sizeof(names[k]), "k%d", k);
+		s[k] = (struct svg_series){.name = names[k], .y = v[k], .n = 1};
+	}
+	const char *cats[] = {"case"};
+	struct svg_chart c = {.title = "T", .x_label = "datagrams", .height = 290};
+	FILE *f = mem_open();
+	assert_int_equal(svg_stacked_bar_chart(f, &c, cats, 1, s, NK), 0);
+	char *out = mem_done(f);
+	/* The 9-entry legend does not squeeze the bar away: the chart grew. */
+	int h = 0;
+	assert_int_equal(sscanf(strstr(out, "height=\""), "height=\"%d\"", &h), 1);
+	const char *seg = strstr(out, "<title>k0: ");
+	assert_non_null(seg);
+	while (seg > out && strncmp(seg, "<rect", 5) != 0)
+		seg--;
+	double sy = 0, sh = 0;
+	assert_int_equal(sscanf(seg, "<rect x=\"%*f\" y=\"%lf\" width=\"%*f\" height=\"%lf\"", &sy,
+				&sh), 2);
+	assert_true(sh >= 30 && sy + sh <= h - 80);
+	/* Each colour fills exactly one segment and one legend swatch. */
+	for (int k = 0; k < NK; k++) {
+		char fill[32];
+		snprintf(fill, sizeof(fill), "fill=\"%s\"", svg_segment_colour((size_t)k));
+		assert_int_equal(count(out, fill), 2);
+	}
+	free(out);
+}
+
+/* When a log axis is worth it, and explicit ticks at the measured values. */
+static void test_log_axis_choice(void **state)
+{
+	(void)state;
+	double a[] = {1, 10, 100}, b[] = {10, 20, 50}, c[] = {0, 10, 100}, d[] = {NAN, 2, 20};
+	assert_true(svg_log_worth(a, 3));
+	assert_false(svg_log_worth(b, 3));     /* 5x: linear */
+	assert_false(svg_log_worth(c, 3));     /* 0 cannot be on a log axis */
+	assert_true(svg_log_worth(d, 3));      /* NaN is no value */
+	assert_false(svg_log_worth(d, 1));
+	/* All values equal on a log axis still give two ticks (was -EINVAL). */
+	double t[16];
+	int n = svg_ticks(50, 50, 6, true, t, 16);
+	assert_true(n >= 2 && t[0] <= 50 && t[n - 1] >= 50);
+
+	double y[] = {100, 900, 3000};
+	struct svg_series s = {.name = "m", .x = a, .y = y, .n = 3};
+	struct svg_chart ch = {.title = "T", .x_label = "clients (log scale)", .y_label = "r/s",
+			       .x_log = true, .x_ticks = a, .nx_ticks = 3};
+	FILE *f = mem_open();
+	assert_int_equal(svg_line_chart(f, &ch, &s, 1), 0);
+	char *out = mem_done(f);
+	/* Ticks 1, 10, 100 and nothing else on x; the points equally spaced. */
+	assert_int_equal(count(out, "text-anchor=\"middle\">1</text>"), 1);
+	assert_int_equal(count(out, "text-anchor=\"middle\">10</text>"), 1);
+	assert_int_equal(count(out, "text-anchor=\"middle\">100</text>"), 1);
+	double px[3];
+	const char *p = strstr(out, "points=\"");
+	assert_non_null(p);
+	assert_int_equal(sscanf(p, "points=\"%lf,%*f %lf,%*f %lf,", &px[0], &px[1], &px[2]), 3);
+	assert_true(fabs((px[1] - px[0]) - (px[2] - px[1])) < 0.5);
+	free(out);
+}
+
+/* 36 long category labels: rotated, one line each, the chart taller. */
+static void test_rotated_labels(void **state)
+{
+	(void)state;
+	enum { NC = 36 };
+	char labels[NC][48];
+	const char *cats[NC];
+	double v[NC];
+	for (int i = 0; i < NC; i++) {
+		snprintf(labels[i], sizeof(labels[i]), "%d / spin:200 / prefork", i);
+		cats[i] = labels[i];
+		v[i] = 100 + i;
+	}
+	struct svg_series s = {.name = "p50", .y = v, .n = NC};
+	struct svg_chart c = {.title = "T", .x_label = "case", .y_label = "us"};
+	FILE *f = mem_open();
+	assert_int_equal(svg_bar_chart(f, &c, cats, NC, &s, 1), 0);
+	char *out = mem_done(f);
+	assert_int_equal(count(out, "class=\"catlabel\""), NC);
+	assert_int_equal(count(out, "transform=\"rotate(-"), NC + 1);      /* + the y title */
+	assert_non_null(strstr(out, ">35 / spin:200 / prefork</text>"));
+	int h = 0;
+	assert_int_equal(sscanf(strstr(out, "height=\""), "height=\"%d\"", &h), 1);
+	assert_true(h > 540);
+	free(out);
+	/* Three short labels stay horizontal. */
+	f = mem_open();
+	s.n = 3;
+	assert_int_equal(svg_bar_chart(f, &c, cats, 3, &s, 1), 0);
+	out = mem_done(f);
+	assert_int_equal(count(out, "class=\"catlabel\""), 0);
+	free(out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -396,6 +559,10 @@ int main(void)
 		cmocka_unit_test(test_wrap),
 		cmocka_unit_test(test_chart_utf8_and_edges),
 		cmocka_unit_test(test_error_bars),
+		cmocka_unit_test(test_series_styles),
+		cmocka_unit_test(test_segment_colours),
+		cmocka_unit_test(test_log_axis_choice),
+		cmocka_unit_test(test_rotated_labels),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
