@@ -43,32 +43,7 @@ static void path_in(char *buf, size_t len, const char *name)
 static void scenario(char *path, size_t len, const char *name, const char *text)
 {
 	path_in(path, len, name);
-	FILE *f = fopen(path, "w");
-	assert_non_null(f);
-	assert_true(fputs(text, f) >= 0);
-	assert_int_equal(fclose(f), 0);
-}
-
-static char *read_file(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	size_t n = 0, cap = 4096;
-	char *b = malloc(cap);
-	assert_non_null(b);
-	if (f) {
-		size_t got;
-		while ((got = fread(b + n, 1, cap - n - 1, f)) > 0) {
-			n += got;
-			if (n + 1 == cap) {
-				cap *= 2;
-				b = realloc(b, cap);
-				assert_non_null(b);
-			}
-		}
-		fclose(f);
-	}
-	b[n] = '\0';
-	return b;
+	tl_write_file(path, text);
 }
 
 struct proc {
@@ -128,7 +103,7 @@ static int finish(struct proc *p, int timeout_ms)
 		kill(p->pid, SIGKILL);
 		waitpid(p->pid, &st, 0);
 		live_runner = -1;
-		char *e = read_file(p->err);
+		char *e = tl_read_file(p->err);
 		fail_msg("socklab did not exit within %d ms; stderr:\n%s", timeout_ms, e);
 	}
 	live_runner = -1;
@@ -143,8 +118,8 @@ static int run_cli(const char *tag, const char *const *args, const struct how *h
 	if (pid)
 		*pid = p.pid;
 	int rc = finish(&p, timeout_ms);
-	*out = read_file(p.out);
-	*err = read_file(p.err);
+	*out = tl_read_file(p.out);
+	*err = tl_read_file(p.err);
 	return rc;
 }
 
@@ -604,7 +579,7 @@ static void test_sigint_cleanup(void **state)
 		usleep((useconds_t)delay_ms[i] * 1000);
 		assert_int_equal(kill(p.pid, SIGINT), 0);
 		int rc = finish(&p, 8000);
-		char *out = read_file(p.out), *err = read_file(p.err);
+		char *out = tl_read_file(p.out), *err = tl_read_file(p.err);
 		print_message("SIGINT %d ms after the first namespace: exit %d\n", delay_ms[i], rc);
 		if (rc != 130)
 			fail_msg("exit %d, want 130\nstdout:\n%s\nstderr:\n%s", rc, out, err);

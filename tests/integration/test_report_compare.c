@@ -420,14 +420,6 @@ static int python(const char *script, const char *arg, char *out, size_t len)
 	return pclose(p);
 }
 
-static void write_file(const char *path, const char *s)
-{
-	FILE *f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(s, f);
-	assert_int_equal(fclose(f), 0);
-}
-
 static void test_compare_json(void **state)
 {
 	(void)state;
@@ -436,8 +428,8 @@ static void test_compare_json(void **state)
 	path_in(path, sizeof(path), "c.json");
 	path_in(script, sizeof(script), "c.py");
 	assert_int_equal(report(out, sizeof(out), "--compare", "1,2,3", "--format", "json"), 0);
-	write_file(path, out);
-	write_file(script,
+	tl_write_file(path, out);
+	tl_write_file(script,
 		"import json, sys\n"
 		"d = json.load(open(sys.argv[1]))\n"
 		"assert sorted(d) == ['baseline', 'cases', 'runs'], sorted(d)\n"

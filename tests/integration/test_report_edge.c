@@ -71,14 +71,6 @@ static char *read_all(const char *path)
 	return buf;
 }
 
-static void write_file(const char *path, const char *s)
-{
-	FILE *f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(s, f);
-	assert_int_equal(fclose(f), 0);
-}
-
 static void exec_sql(sqlite3 *sql, const char *q)
 {
 	char *msg = NULL;
@@ -219,7 +211,7 @@ static int python(const char *code, const char *arg, char *out, size_t len)
 {
 	char script[160], cmd[512];
 	path_in(script, sizeof(script), "check.py");
-	write_file(script, code);
+	tl_write_file(script, code);
 	snprintf(cmd, sizeof(cmd), "python3 '%s' '%s' 2>&1", script, arg);
 	FILE *p = popen(cmd, "r");
 	assert_non_null(p);
@@ -253,7 +245,7 @@ static void test_output_never_partial(void **state)
 	(void)state;
 	char opath[160], r[32];
 	path_in(opath, sizeof(opath), "out.html");
-	write_file(opath, "old report\n");
+	tl_write_file(opath, "old report\n");
 	id(run_plain, r, sizeof(r));
 	/* The child may write at most 1 KiB per file: the HTML report is bigger. */
 	pid_t pid = fork();
@@ -351,7 +343,7 @@ static void test_escaping(void **state)
 	assert_non_null(strstr(out, "| a\\|b\\*c\\\\d_e\\_ |"));
 	assert_non_null(strstr(out, "x\\<y&z \\[31m"));        /* ESC a space */
 	path_in(path, sizeof(path), "odd.md");
-	write_file(path, out);
+	tl_write_file(path, out);
 	/* Every table row splits (GFM: unescaped pipes) into as many cells as the header. */
 	expect_python_ok(
 		"import re, sys\n"
@@ -368,7 +360,7 @@ static void test_escaping(void **state)
 	assert_non_null(strstr(out, "1e+300"));
 	/* Columns align by display width: "线程池" (6 columns) pads like "a|b*c\d_e_" (10). */
 	path_in(path, sizeof(path), "odd.txt");
-	write_file(path, out);
+	tl_write_file(path, out);
 	expect_python_ok(
 		"import sys, unicodedata\n"
 		"w = lambda s: sum(2 if unicodedata.east_asian_width(c) in 'WF' else 1 for c in s)\n"
@@ -384,7 +376,7 @@ static void test_escaping(void **state)
 	const char *json[] = {"--run", r, "--format", "json", NULL};
 	assert_int_equal(report(dbpath, out, sizeof(out), json), 0);
 	path_in(path, sizeof(path), "odd.json");
-	write_file(path, out);
+	tl_write_file(path, out);
 	expect_python_ok(
 		"import json, sys\n"
 		/* net_json_fputs passes invalid UTF-8 through (reported, net/json.c is not ours). */
@@ -397,7 +389,7 @@ static void test_escaping(void **state)
 	const char *html[] = {"--run", r, "--format", "html", NULL};
 	assert_int_equal(report(dbpath, out, sizeof(out), html), 0);
 	path_in(path, sizeof(path), "odd.html");
-	write_file(path, out);
+	tl_write_file(path, out);
 	expect_python_ok(
 		"import sys, xml.etree.ElementTree as ET\n"
 		"raw = open(sys.argv[1], 'rb').read()\n"
@@ -421,7 +413,7 @@ static void test_compare_direction(void **state)
 	const char *html[] = {"--compare", ids, "--format", "html", NULL};
 	assert_int_equal(report(dbpath, out, sizeof(out), html), 0);
 	path_in(path, sizeof(path), "cmp.html");
-	write_file(path, out);
+	tl_write_file(path, out);
 	expect_python_ok(
 		"import sys, xml.etree.ElementTree as ET\n"
 		"raw = open(sys.argv[1], 'rb').read()\n"
@@ -473,7 +465,7 @@ static void test_html_split(void **state)
 	const char *html[] = {"--run", id(run_plain, r, sizeof(r)), "--format", "html", NULL};
 	assert_int_equal(report(dbpath, out, sizeof(out), html), 0);
 	path_in(path, sizeof(path), "split.html");
-	write_file(path, out);
+	tl_write_file(path, out);
 	expect_python_ok(
 		"import sys, xml.etree.ElementTree as ET\n"
 		"raw = open(sys.argv[1], 'rb').read()\n"
@@ -501,7 +493,7 @@ static void test_throughput_bars(void **state)
 	const char *html[] = {"--run", id(run_base, r, sizeof(r)), "--format", "html", NULL};
 	assert_int_equal(report(dbpath, out, sizeof(out), html), 0);
 	path_in(path, sizeof(path), "bars.html");
-	write_file(path, out);
+	tl_write_file(path, out);
 	static const char check[] =
 		"import sys, xml.etree.ElementTree as ET\n"
 		"raw = open(sys.argv[1], 'rb').read()\n"
@@ -524,7 +516,7 @@ static void test_throughput_bars(void **state)
 	/* The odd run: 2 cases, one throughput infinite (not drawn), no repeats. */
 	const char *odd[] = {"--run", id(run_odd, r, sizeof(r)), "--format", "html", NULL};
 	assert_int_equal(report(dbpath, out, sizeof(out), odd), 0);
-	write_file(path, out);
+	tl_write_file(path, out);
 	snprintf(arg, sizeof(arg), "%s' '1", path);
 	expect_python_ok(check, arg);
 }

@@ -46,42 +46,11 @@ static void path_in(char *buf, size_t len, const char *name)
 	snprintf(buf, len, "%s/%s", dir, name);
 }
 
-static void write_file(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "w");
-	assert_non_null(f);
-	assert_int_equal(fputs(text, f) >= 0, 1);
-	assert_int_equal(fclose(f), 0);
-}
-
-/* The whole file, NUL-terminated; caller frees. "" for a missing file. */
-static char *read_file(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	size_t n = 0, cap = 4096;
-	char *b = malloc(cap);
-	assert_non_null(b);
-	if (f) {
-		size_t got;
-		while ((got = fread(b + n, 1, cap - n - 1, f)) > 0) {
-			n += got;
-			if (n + 1 == cap) {
-				cap *= 2;
-				b = realloc(b, cap);
-				assert_non_null(b);
-			}
-		}
-		fclose(f);
-	}
-	b[n] = '\0';
-	return b;
-}
-
 /* Write a scenario file named name in the temp dir; its path into path. */
 static void scenario(char *path, size_t len, const char *name, const char *text)
 {
 	path_in(path, len, name);
-	write_file(path, text);
+	tl_write_file(path, text);
 }
 
 static bool exists(const char *path)
@@ -142,7 +111,7 @@ static int finish(struct proc *p, int timeout_ms)
 		kill(p->pid, SIGKILL);
 		waitpid(p->pid, &st, 0);
 		live_runner = -1;
-		char *e = read_file(p->err);
+		char *e = tl_read_file(p->err);
 		fail_msg("socklab did not exit within %d ms; stderr:\n%s", timeout_ms, e);
 	}
 	assert_int_equal(r, p->pid);
@@ -159,9 +128,9 @@ static int run_cli(const char *tag, const char *const *args, int timeout_ms, cha
 	spawn(&p, tag, args);
 	int rc = finish(&p, timeout_ms);
 	if (out)
-		*out = read_file(p.out);
+		*out = tl_read_file(p.out);
 	if (err)
-		*err = read_file(p.err);
+		*err = tl_read_file(p.err);
 	return rc;
 }
 
@@ -587,7 +556,7 @@ static void test_json_summary(void **state)
 
 	/* Parse it with python3 and check the structure. */
 	path_in(check, sizeof(check), "json-check.py");
-	write_file(check,
+	tl_write_file(check,
 		   "import json, sys\n"
 		   "j = json.load(open(sys.argv[1]))\n"
 		   "assert j['status'] == 'ok', j\n"
@@ -741,7 +710,7 @@ static void test_sigint_interrupts(void **state)
 	assert_int_equal(kill(p.pid, SIGINT), 0);
 	int rc = finish(&p, 5000);
 	double took = tl_ms() - t;
-	char *out = read_file(p.out), *err = read_file(p.err);
+	char *out = tl_read_file(p.out), *err = tl_read_file(p.err);
 	if (rc != 130)
 		fail_msg("exit %d, want 130\nstdout:\n%s\nstderr:\n%s", rc, out, err);
 	assert_true(took < 3000);

@@ -489,3 +489,33 @@ void tl_repo_path(char *buf, size_t len, const char *rel)
 	assert_non_null(cut);
 	snprintf(buf, len, "%.*s%s", (int)(cut - me), me, rel);
 }
+
+void tl_write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	assert_true(fputs(text, f) >= 0);
+	assert_int_equal(fclose(f), 0);
+}
+
+char *tl_read_file(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	size_t n = 0, cap = 4096;
+	char *b = malloc(cap);
+	assert_non_null(b);
+	if (f) {
+		size_t got;
+		while ((got = fread(b + n, 1, cap - n - 1, f)) > 0) {
+			n += got;
+			if (n + 1 == cap) {
+				cap *= 2;
+				b = realloc(b, cap);
+				assert_non_null(b);
+			}
+		}
+		fclose(f);
+	}
+	b[n] = '\0';
+	return b;
+}

@@ -85,6 +85,10 @@ int tl_run_verb(const char *verb, char *out, size_t len, const char *const *args
 double tl_ms(void);
 /* A unique temp path under /tmp for sockets and files. */
 void tl_tmp_path(char *buf, size_t len, const char *suffix);
+/* Write text to path (created or truncated); a failure fails the test. */
+void tl_write_file(const char *path, const char *text);
+/* The whole file, NUL-terminated; caller frees. "" for a missing file. */
+char *tl_read_file(const char *path);
 /* The path of rel (e.g. "scenarios/sticky.yaml") in this source tree. */
 void tl_repo_path(char *buf, size_t len, const char *rel);
 
