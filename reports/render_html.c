@@ -641,6 +641,15 @@ out:
 	return rc;
 }
 
+/* A numbered list item: <ol> numbers it. */
+static void note_line(FILE *f, size_t n, const char *text)
+{
+	(void)n;
+	fputs("<li>", f);
+	esc(f, text);
+	fputs("</li>\n", f);
+}
+
 int rpt_render_html(const struct rpt_run *r, FILE *f)
 {
 	struct rpt_table t;
@@ -674,17 +683,8 @@ int rpt_render_html(const struct rpt_run *r, FILE *f)
 		      " errors, loss, CPU and memory.</p>\n", f);
 		if (t.nnotes)
 			fputs("<ol class=\"notes\" id=\"notes\">\n", f);
-		for (size_t n = 1; rc == 0 && n <= t.nnotes; n++) {
-			char *s = rpt_note_text(rpt_note_case(r, &t, n));
-			if (!s) {
-				rc = -ENOMEM;
-				break;
-			}
-			fputs("<li>", f);
-			esc(f, s);
-			fputs("</li>\n", f);
-			free(s);
-		}
+		if (rc == 0)
+			rc = rpt_table_notes(r, &t, f, note_line);
 		if (t.nnotes)
 			fputs("</ol>\n", f);
 		if (html_table(f, &t, RPT_PART_TCP, "<h2 id=\"table-tcp\">Captured TCP streams</h2>\n"))

@@ -64,6 +64,13 @@ int rpt_table_md(const struct rpt_table *t, FILE *f)
 	return ferror(f) ? -EIO : 0;
 }
 
+static void note_line(FILE *f, size_t n, const char *text)
+{
+	fprintf(f, "%zu. ", n);
+	rpt_md_cell(f, text);
+	fputc('\n', f);
+}
+
 int rpt_render_md(const struct rpt_run *r, FILE *f)
 {
 	struct rpt_table t;
@@ -90,17 +97,8 @@ int rpt_render_md(const struct rpt_run *r, FILE *f)
 			grouped ? "group (between empty rows)" : "column");
 	if (rc == 0 && t.nnotes)
 		fputc('\n', f);
-	for (size_t n = 1; rc == 0 && n <= t.nnotes; n++) {
-		char *s = rpt_note_text(rpt_note_case(r, &t, n));
-		if (!s) {
-			rc = -ENOMEM;
-			break;
-		}
-		fprintf(f, "%zu. ", n);
-		rpt_md_cell(f, s);
-		fputc('\n', f);
-		free(s);
-	}
+	if (rc == 0)
+		rc = rpt_table_notes(r, &t, f, note_line);
 	rpt_table_free(&t);
 	if (rc == 0 && ferror(f))
 		rc = -EIO;

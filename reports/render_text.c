@@ -95,6 +95,13 @@ int rpt_table_text(const struct rpt_table *t, FILE *f, bool colour)
 	return ferror(f) ? -EIO : any_mark;
 }
 
+static void note_line(FILE *f, size_t n, const char *text)
+{
+	fprintf(f, "[%zu] ", n);
+	rpt_text_cell(f, text);
+	fputc('\n', f);
+}
+
 int rpt_render_text(const struct rpt_run *r, FILE *f, bool colour)
 {
 	struct rpt_table t;
@@ -116,20 +123,9 @@ int rpt_render_text(const struct rpt_run *r, FILE *f, bool colour)
 			fprintf(f, "\n* best in its %s, among ok and failed cases: highest throughput,"
 				" lowest latency, errors, loss, CPU and memory\n",
 				grouped ? "group (between rules)" : "column");
-		rc = 0;
 		if (t.nnotes)
 			fputc('\n', f);
-		for (size_t n = 1; rc == 0 && n <= t.nnotes; n++) {
-			char *s = rpt_note_text(rpt_note_case(r, &t, n));
-			if (!s) {
-				rc = -ENOMEM;
-				break;
-			}
-			fprintf(f, "[%zu] ", n);
-			rpt_text_cell(f, s);
-			fputc('\n', f);
-			free(s);
-		}
+		rc = rpt_table_notes(r, &t, f, note_line);
 	}
 	rpt_table_free(&t);
 	if (rc == 0 && ferror(f))

@@ -197,10 +197,10 @@ bool rpt_case_ranked(const struct rpt_case *c);
  * it finished: its numbers are partial", the error text, the capture's.
  */
 bool rpt_case_note(const struct rpt_case *c, FILE *f);
-/* rpt_case_note's text in a malloc'd string (caller frees); NULL: no memory. */
-char *rpt_note_text(const struct rpt_case *c);
-/* The case of note number n (1-based) of table t, or NULL. */
-const struct rpt_case *rpt_note_case(const struct rpt_run *r, const struct rpt_table *t, size_t n);
+/* Each note of table t in number order: line(f, n, text), text raw (the
+ * callback escapes it for its format). 0 or -ENOMEM. */
+int rpt_table_notes(const struct rpt_run *r, const struct rpt_table *t, FILE *f,
+		    void (*line)(FILE *f, size_t n, const char *text));
 void rpt_table_free(struct rpt_table *t);
 
 /*

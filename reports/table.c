@@ -338,7 +338,8 @@ bool rpt_case_note(const struct rpt_case *c, FILE *f)
 	return true;
 }
 
-char *rpt_note_text(const struct rpt_case *c)
+/* rpt_case_note's text in a malloc'd string (caller frees); NULL: no memory. */
+static char *note_text(const struct rpt_case *c)
 {
 	char *buf = NULL;
 	size_t len = 0;
@@ -353,12 +354,27 @@ char *rpt_note_text(const struct rpt_case *c)
 	return buf;
 }
 
-const struct rpt_case *rpt_note_case(const struct rpt_run *r, const struct rpt_table *t, size_t n)
+/* The case of note number n (1-based) of table t, or NULL. */
+static const struct rpt_case *note_case(const struct rpt_run *r, const struct rpt_table *t,
+					size_t n)
 {
 	for (size_t i = 0; t->note && i < t->nrows; i++)
 		if (t->note[i] == n)
 			return &r->cases[t->row_case[i]];
 	return NULL;
+}
+
+int rpt_table_notes(const struct rpt_run *r, const struct rpt_table *t, FILE *f,
+		    void (*line)(FILE *f, size_t n, const char *text))
+{
+	for (size_t n = 1; n <= t->nnotes; n++) {
+		char *s = note_text(note_case(r, t, n));
+		if (!s)
+			return -ENOMEM;
+		line(f, n, s);
+		free(s);
+	}
+	return 0;
 }
 
 int rpt_table_build(const struct rpt_run *r, struct rpt_table *t)
