@@ -184,7 +184,10 @@ void demo_valf(struct demo *d, const char *jkey, const char *label_key, double v
 {
 	char b[48];
 	/* JSON has no NaN: a value that could not be measured is null. */
-	snprintf(b, sizeof(b), isfinite(v) ? "%.6g" : "null", v);
+	if (isfinite(v))
+		net_num_shortest(b, sizeof(b), v);
+	else
+		snprintf(b, sizeof(b), "null");
 	if (json_key(d, jkey))
 		json_raw(d, b);
 	snprintf(b, sizeof(b), !isfinite(v) ? "-" : v >= 100 || v == floor(v) ? "%.0f" : "%.2f", v);

@@ -526,14 +526,6 @@ static void run_case(const struct scn *s, struct case_out *co, struct db *db, in
 
 /* ---------------------------------------------------------------- summary */
 
-static void print_num(FILE *f, double v)
-{
-	if (isnan(v))
-		fprintf(f, "null");
-	else
-		fprintf(f, "%.6g", v);
-}
-
 static void summary_json(const struct scn *s, const struct case_out *cs, size_t n,
 			 int64_t run_id, enum db_status st, const struct run_opts *o)
 {
@@ -554,7 +546,7 @@ static void summary_json(const struct scn *s, const struct case_out *cs, size_t 
 		free(params);
 		for (int m = 0; m < SCN_M_COUNT; m++) {
 			fprintf(f, "%s\"%s\":", m ? "," : "", scn_metrics[m].name);
-			print_num(f, co->m[m]);
+			net_json_number(f, co->m[m]);
 		}
 		fprintf(f, "},\"thresholds_failed\":[");
 		for (size_t t = 0, first = 1; t < s->nthresholds; t++) {

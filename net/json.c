@@ -3,6 +3,8 @@
  */
 #include "net/json.h"
 
+#include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* The escape for byte c into esc (no NUL); its length, 0 if c needs none. */
@@ -60,4 +62,24 @@ void net_json_fputs(FILE *f, const char *s)
 			fputc(*p, f);
 	}
 	fputc('"', f);
+}
+
+void net_num_shortest(char *buf, size_t len, double v)
+{
+	for (int prec = 15; prec <= 17; prec++) {
+		snprintf(buf, len, "%.*g", prec, v);
+		if (strtod(buf, NULL) == v)
+			return;
+	}
+}
+
+void net_json_number(FILE *f, double v)
+{
+	char buf[40];
+	if (!isfinite(v)) {
+		fputs("null", f);
+		return;
+	}
+	net_num_shortest(buf, sizeof(buf), v);
+	fputs(buf, f);
 }

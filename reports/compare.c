@@ -561,7 +561,7 @@ int rpt_render_compare_md(const struct rpt_compare *c, FILE *f)
 static void num(FILE *f, double v)
 {
 	char buf[40];
-	rpt_num(buf, sizeof(buf), v);
+	net_num_shortest(buf, sizeof(buf), v);
 	fputs(buf, f);
 }
 
@@ -632,10 +632,7 @@ int rpt_render_compare_csv(const struct rpt_compare *c, FILE *f)
 
 static void json_num(FILE *f, bool have, double v)
 {
-	if (!have || !isfinite(v))
-		fputs("null", f);
-	else
-		num(f, v);
+	net_json_number(f, have ? v : NAN);
 }
 
 /* Shape documented in docs/reports.md ("--compare JSON"). */

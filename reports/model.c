@@ -668,11 +668,3 @@ const char *rpt_param(const struct rpt_case *c, const char *key)
 	return NULL;
 }
 
-void rpt_num(char *buf, size_t len, double v)
-{
-	for (int prec = 15; prec <= 17; prec++) {
-		snprintf(buf, len, "%.*g", prec, v);
-		if (strtod(buf, NULL) == v)
-			return;
-	}
-}

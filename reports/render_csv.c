@@ -6,6 +6,7 @@
  * reads back to the stored double; an empty field is "not set / not
  * measured".
  */
+#include "net/json.h"
 #include "reports/report.h"
 
 #include <errno.h>
@@ -55,7 +56,7 @@ int rpt_render_csv(const struct rpt_run *r, FILE *f)
 			char buf[40];
 			fputc(',', f);
 			if (v) {
-				rpt_num(buf, sizeof(buf), *v);
+				net_num_shortest(buf, sizeof(buf), *v);
 				fputs(buf, f);
 			}
 		}

@@ -20,17 +20,6 @@ static void json_kv(FILE *f, const char *k, const char *v, bool comma)
 	net_json_fputs(f, v);
 }
 
-static void json_num(FILE *f, const double *v)
-{
-	char buf[40];
-	if (!v || !isfinite(*v)) {
-		fputs("null", f);
-		return;
-	}
-	rpt_num(buf, sizeof(buf), *v);
-	fputs(buf, f);
-}
-
 int rpt_render_json(const struct rpt_run *r, FILE *f)
 {
 	fprintf(f, "{\n  \"run\": {\n    \"id\": %lld", (long long)r->id);
@@ -78,7 +67,7 @@ int rpt_render_json(const struct rpt_run *r, FILE *f)
 			fputs(m ? ", " : "", f);
 			net_json_fputs(f, c->metrics[m].name);
 			fputs(": ", f);
-			json_num(f, c->metrics[m].is_null ? NULL : &c->metrics[m].value);
+			net_json_number(f, c->metrics[m].is_null ? NAN : c->metrics[m].value);
 		}
 		fputs("}}", f);
 	}

@@ -104,9 +104,6 @@ const double *rpt_metric(const struct rpt_case *c, const char *name);
 /* The case's parameter key, or NULL. */
 const char *rpt_param(const struct rpt_case *c, const char *key);
 
-/* A number as the shortest "%.{15,16,17}g" text that reads back exactly. */
-void rpt_num(char *buf, size_t len, double v);
-
 /* ---- the case table of text and md (reports/table.c) ---- */
 
 enum rpt_better {
