@@ -30,7 +30,7 @@
  * a request is one name from the list ("NAME\n"; client i starts at name
  * i mod n and cycles), its reply an 8-byte big-endian size then that many
  * bytes. Before the run, ld_run() reads every name under file_root once for
- * its size and CRC-32C (clients/crc32c.h); a name missing there refuses the
+ * its size and CRC-32C (util/crc32c.h); a name missing there refuses the
  * run (-EINVAL, "--file: ..."). The reply's size must equal the local one
  * (else mismatch at once) and the body's CRC, computed as it arrives, the
  * local CRC (else mismatch; not checked with verify none). A size of 2^64-1

@@ -9,7 +9,7 @@
  */
 #include "clients/ld_int.h"
 
-#include "clients/crc32c.h"
+#include "util/crc32c.h"
 
 #include <errno.h>
 #include <fcntl.h>

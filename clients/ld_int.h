@@ -17,7 +17,7 @@
 
 #include "clients/engine.h"
 #include "clients/pace.h"
-#include "net/buf.h"
+#include "util/buf.h"
 #include "net/dgram.h"
 #include "net/framing.h"
 #include "net/poller.h"
@@ -73,7 +73,7 @@ struct ld_client {
 	bool reached;              /* connected (or answered) at least once */
 	struct net_timer timer;    /* first member used by container lookups */
 	struct pace pace;
-	struct pl_rng rng;
+	struct rng rng;
 	uint64_t seq;              /* messages generated (content sequence) */
 	uint64_t t0;               /* the current request's start (intended, open loop) */
 	uint64_t sent_off, recv_off;

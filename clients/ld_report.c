@@ -2,7 +2,7 @@
  * clients/ld_report.c — the load result as text for a person or as one
  * JSON object for a program (`socklab load --json`, the scenario runner).
  */
-#include "net/json.h"
+#include "util/json.h"
 #include "clients/engine.h"
 
 #include <inttypes.h>

@@ -161,7 +161,7 @@ static int worker_init(struct ld_worker *w, struct ld_shared *sh, unsigned index
 		c->w = w;
 		c->id = index + i * nthreads;
 		c->first = true;
-		pl_rng_seed(&c->rng, cfg->seed ^ pl_mix64(c->id));
+		rng_seed(&c->rng, cfg->seed ^ rng_mix64(c->id));
 		if (cfg->rate > 0)
 			pace_init(&c->pace, sh->start_ns, cfg->rate, cfg->clients, c->id);
 		net_deframer_init(&c->dfr, &cfg->framing);

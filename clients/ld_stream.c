@@ -152,7 +152,7 @@ static void do_write(struct ld_client *c, uint64_t now)
 		}
 		/* Its own clock read, not the loop turn's `now`: the capture
 		 * alignment asks whether a segment left before or after each
-		 * send() of a burst returned (harness/align.h). */
+		 * send() of a burst returned (harness/capture/align.h). */
 		if (logging) {
 			uint64_t t_ret = net_now_ns();
 			ld_log_call(c, LD_EV_SEND, c->sent_off, (size_t)n, t_call, t_ret);

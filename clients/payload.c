@@ -11,48 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-uint64_t pl_mix64(uint64_t x)
-{
-	x += 0x9e3779b97f4a7c15ull;
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-	x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-	return x ^ (x >> 31);
-}
-
-void pl_rng_seed(struct pl_rng *r, uint64_t seed)
-{
-	for (int i = 0; i < 4; i++) {
-		seed = pl_mix64(seed);
-		r->s[i] = seed;
-	}
-	if (!(r->s[0] | r->s[1] | r->s[2] | r->s[3]))
-		r->s[0] = 1;
-}
-
-static inline uint64_t rotl(uint64_t x, int k)
-{
-	return (x << k) | (x >> (64 - k));
-}
-
-uint64_t pl_rng_next(struct pl_rng *r)
-{
-	uint64_t *s = r->s;
-	uint64_t out = rotl(s[1] * 5, 7) * 9;
-	uint64_t t = s[1] << 17;
-	s[2] ^= s[0];
-	s[3] ^= s[1];
-	s[1] ^= s[2];
-	s[0] ^= s[3];
-	s[2] ^= t;
-	s[3] = rotl(s[3], 45);
-	return out;
-}
-
-double pl_rng_double(struct pl_rng *r)
-{
-	return (double)(pl_rng_next(r) >> 11) * 0x1.0p-53;
-}
-
 /* A number with an optional k/m suffix (powers of 1024). */
 static int parse_num(const char *s, const char **end, uint64_t *out)
 {
@@ -128,15 +86,15 @@ uint64_t pl_size_max(const struct pl_size *s, uint64_t max)
 	return s->kind == PL_EXP ? max : s->b;
 }
 
-uint64_t pl_size_draw(const struct pl_size *s, struct pl_rng *r, uint64_t lo, uint64_t hi)
+uint64_t pl_size_draw(const struct pl_size *s, struct rng *r, uint64_t lo, uint64_t hi)
 {
 	uint64_t v;
 	switch (s->kind) {
 	case PL_UNIFORM:
-		v = s->a + pl_rng_next(r) % (s->b - s->a + 1);
+		v = s->a + rng_next(r) % (s->b - s->a + 1);
 		break;
 	case PL_EXP: {
-		double x = -s->mean * log(1.0 - pl_rng_double(r));
+		double x = -s->mean * log(1.0 - rng_double(r));
 		v = x >= 1.8e19 ? UINT64_MAX : (uint64_t)(x + 0.5);
 		break;
 	}
@@ -155,10 +113,10 @@ static const char alphabet[33] = "abcdefghijklmnopqrstuvwxyz012345";
 
 void pl_fill(uint8_t *dst, size_t n, uint64_t conn, uint64_t seq, int avoid)
 {
-	uint64_t x = pl_mix64(conn * 0x9e3779b97f4a7c15ull ^ pl_mix64(seq));
+	uint64_t x = rng_mix64(conn * 0x9e3779b97f4a7c15ull ^ rng_mix64(seq));
 	size_t i = 0;
 	while (i < n) {
-		x = pl_mix64(x);
+		x = rng_mix64(x);
 		for (int k = 0; k < 8 && i < n; k++, i++) {
 			uint8_t b = (uint8_t)alphabet[(x >> (k * 8)) & 31];
 			if (b == avoid)

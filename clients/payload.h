@@ -20,6 +20,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "util/rng.h"
+
 enum pl_kind {
 	PL_FIXED,
 	PL_UNIFORM,
@@ -40,19 +42,8 @@ const char *pl_size_str(const struct pl_size *s, char *buf, size_t len);
 /* The largest size a draw can return (exp: clamped at max). */
 uint64_t pl_size_max(const struct pl_size *s, uint64_t max);
 
-struct pl_rng {
-	uint64_t s[4];
-};
-
-void pl_rng_seed(struct pl_rng *r, uint64_t seed);
-uint64_t pl_rng_next(struct pl_rng *r);
-/* Uniform in [0, 1). */
-double pl_rng_double(struct pl_rng *r);
-/* splitmix64: a good 64-bit mix of x, for seeding and hashing. */
-uint64_t pl_mix64(uint64_t x);
-
 /* One draw, clamped to lo..hi. */
-uint64_t pl_size_draw(const struct pl_size *s, struct pl_rng *r, uint64_t lo, uint64_t hi);
+uint64_t pl_size_draw(const struct pl_size *s, struct rng *r, uint64_t lo, uint64_t hi);
 
 /* Write the n content bytes of message (conn, seq). avoid is a byte never
  * produced (a delimiter), or -1. */

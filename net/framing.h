@@ -17,7 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "net/buf.h"
+#include "util/buf.h"
 
 #define NET_FRAMING_LEN_BYTES 4
 #define NET_FRAMING_DEFAULT_MAX (1u << 20)

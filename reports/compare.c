@@ -11,7 +11,7 @@
  * the table layout of render_text.c / render_md.c; CSV and JSON carry
  * every number.
  */
-#include "net/json.h"
+#include "util/json.h"
 #include "reports/report.h"
 
 #include <errno.h>

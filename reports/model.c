@@ -9,7 +9,7 @@
  * store newer than this build is refused. This is the only file of reports/ that speaks SQL.
  */
 #include "reports/report.h"
-#include "harness/store.h"
+#include "harness/store/store.h"
 
 #include <ctype.h>
 #include <errno.h>

@@ -6,7 +6,7 @@
  * reads back to the stored double; an empty field is "not set / not
  * measured".
  */
-#include "net/json.h"
+#include "util/json.h"
 #include "reports/report.h"
 
 #include <errno.h>

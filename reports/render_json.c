@@ -6,7 +6,7 @@
  * Every metric of the store is there, numbers as the shortest text that
  * reads back to the stored double; NULL and non-finite values are null.
  */
-#include "net/json.h"
+#include "util/json.h"
 #include "reports/report.h"
 
 #include <errno.h>

@@ -3,7 +3,7 @@
  * counters, accepting, and the blocking stream and datagram drivers that
  * every model but epoll and batch uses.
  */
-#include "servers/applog.h"
+#include "net/applog.h"
 #include "servers/model.h"
 #include "servers/srv.h"
 

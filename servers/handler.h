@@ -27,7 +27,7 @@
 #include <stdint.h>
 
 #include "net/addr.h"
-#include "net/buf.h"
+#include "util/buf.h"
 #include "net/framing.h"
 
 struct srv;

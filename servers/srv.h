@@ -50,7 +50,7 @@ struct srv_config {
 	int sndbuf;                         /* SO_SNDBUF if > 0 */
 	size_t nallow;                      /* verify_request: peers must match one */
 	struct net_prefix allow[SRV_MAX_ALLOW];
-	/* Streams: the app-boundary log (servers/applog.h) and the reader's
+	/* Streams: the app-boundary log (net/applog.h) and the reader's
 	 * pace. Every model honours them; handlers never read sockets. */
 	const char *app_log;                /* log recv/send here; NULL: no log */
 	size_t recv_size;                   /* bytes asked of each recv; 0: model's default */

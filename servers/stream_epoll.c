@@ -13,7 +13,7 @@
  * read that connection, so its requests stay in order. spin:US burns the
  * loop's CPU, as CPU-bound work in an event loop does.
  */
-#include "servers/applog.h"
+#include "net/applog.h"
 #include "servers/model.h"
 
 #include "net/clock.h"

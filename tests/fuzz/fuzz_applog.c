@@ -1,8 +1,8 @@
 /*
  * tests/fuzz/fuzz_applog.c — libFuzzer target for the server's app log
- * reader (servers/applog.h, srv_applog_parse) and what the runner does with
- * its records (harness/store_align.c: sends and recvs sorted by offset, fed
- * to harness/align.h). The log is a file on disk that a crashed, killed or
+ * reader (net/applog.h, srv_applog_parse) and what the runner does with
+ * its records (harness/store/store_align.c: sends and recvs sorted by offset, fed
+ * to harness/capture/align.h). The log is a file on disk that a crashed, killed or
  * full-disk server may leave torn or truncated, so the reader must take any
  * bytes.
  *
@@ -21,8 +21,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "harness/align.h"
-#include "servers/applog.h"
+#include "harness/capture/align.h"
+#include "net/applog.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,14 +1,14 @@
 /*
  * tests/fuzz/fuzz_pkt.c — libFuzzer target over the packet parser
- * (harness/pkt.h) and the flow table behind it. The first input byte picks
+ * (harness/capture/pkt.h) and the flow table behind it. The first input byte picks
  * the link type; the rest is the frame. The parser must never read past
  * caplen (ASan), and whatever it accepts must be accountable to a flow.
  */
 #include <stddef.h>
 #include <stdint.h>
 
-#include "harness/flows.h"
-#include "harness/pkt.h"
+#include "harness/capture/flows.h"
+#include "harness/capture/pkt.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

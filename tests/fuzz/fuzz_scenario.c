@@ -5,7 +5,7 @@
  * yields cases whose argv can be built; nothing may crash, leak or read
  * out of bounds.
  */
-#include "harness/scenario.h"
+#include "harness/scenario/scenario.h"
 
 #include <errno.h>
 #include <stdint.h>

@@ -1,5 +1,5 @@
 /*
- * tests/integration/test_capture.c — live capture (harness/capture.h) on
+ * tests/integration/test_capture.c — live capture (harness/capture/capture.h) on
  * `lo` of traffic this test makes on its own ports, and `socklab run` of
  * a sticky scenario (20 six-byte sends, Nagle on/off) with capture on.
  *
@@ -20,8 +20,8 @@
  */
 #include "testlib/testlib.h"
 
-#include "harness/capture.h"
-#include "harness/flows.h"
+#include "harness/capture/capture.h"
+#include "harness/capture/flows.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

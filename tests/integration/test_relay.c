@@ -19,7 +19,7 @@
  */
 #include "testlib/testlib.h"
 
-#include "harness/relay.h"
+#include "harness/relay/relay.h"
 
 #include <errno.h>
 #include <netinet/in.h>

@@ -14,7 +14,7 @@
  */
 #include "testlib/testlib.h"
 
-#include "harness/store.h"
+#include "harness/store/store.h"
 
 #include <errno.h>
 #include <math.h>

@@ -21,7 +21,7 @@
  */
 #include "testlib/testlib.h"
 
-#include "harness/store.h"
+#include "harness/store/store.h"
 #include "reports/report.h"
 
 #include <errno.h>

@@ -23,7 +23,7 @@
  */
 #include "testlib/testlib.h"
 
-#include "harness/store.h"
+#include "harness/store/store.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -379,7 +379,7 @@ static void test_escaping(void **state)
 	tl_write_file(path, out);
 	expect_python_ok(
 		"import json, sys\n"
-		/* net_json_fputs passes invalid UTF-8 through (reported, net/json.c is not ours). */
+		/* net_json_fputs passes invalid UTF-8 through (reported, util/json.c is not ours). */
 		"d = json.load(open(sys.argv[1], encoding='utf-8', errors='surrogateescape'))\n"
 		"m = [c['metrics']['throughput_rps'] for c in d['cases']]\n"
 		"assert m == [1e300, None], m\n"

@@ -17,7 +17,7 @@
  */
 #include "testlib/testlib.h"
 
-#include "harness/store.h"
+#include "harness/store/store.h"
 
 #include <sqlite3.h>
 #include <stdio.h>

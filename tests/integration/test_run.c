@@ -16,7 +16,7 @@
  */
 #include "testlib/testlib.h"
 
-#include "harness/sha256.h"
+#include "util/sha256.h"
 
 #include <dirent.h>
 #include <errno.h>

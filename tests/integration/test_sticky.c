@@ -2,7 +2,7 @@
  * tests/integration/test_sticky.c — the sticky-packet alignment end to end.
  *
  *  - Every stream model writes the server app log (`socklab serve
- *    --app-log`, servers/applog.h), forked children included: with
+ *    --app-log`, net/applog.h), forked children included: with
  *    --recv-size 4 and --read-delay 30ms, one 12-byte send comes back as
  *    recvs of at most 4 bytes at offsets 0, 4, 8, the first one beginning
  *    30 ms or more after the accept, sends adding up to 12, a close, and
@@ -33,7 +33,7 @@
  */
 #include "testlib/testlib.h"
 
-#include "servers/applog.h"
+#include "net/applog.h"
 
 #include <errno.h>
 #include <sqlite3.h>

@@ -1,6 +1,6 @@
 /*
  * tests/integration/test_udp_acct.c — every datagram of a UDP case
- * accounted for (harness/udp_acct.h), measured on loopback:
+ * accounted for (harness/capture/udp_acct.h), measured on loopback:
  *
  *  - `socklab serve` alone: a burst at a slow reader with a 4 KiB receive
  *    buffer is mostly dropped by the kernel, and the server's stats line

@@ -1,5 +1,5 @@
 /*
- * tests/unit/test_align.c — the sticky-packet alignment (harness/align.h)
+ * tests/unit/test_align.c — the sticky-packet alignment (harness/capture/align.h)
  * on synthetic timelines, one test per rule: Nagle (held while earlier
  * bytes were unacknowledged, released by an ACK, TCP_NODELAY off), cwnd
  * (the same with TCP_NODELAY on), cork (TCP_CORK, nothing unacknowledged,
@@ -20,7 +20,7 @@
 
 #include <string.h>
 
-#include "harness/align.h"
+#include "harness/capture/align.h"
 
 #define US 1000ull
 #define NA AL_T_UNKNOWN

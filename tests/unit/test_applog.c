@@ -1,5 +1,5 @@
 /*
- * tests/unit/test_applog.c — the server app log's reader (servers/applog.h)
+ * tests/unit/test_applog.c — the server app log's reader (net/applog.h)
  * on damaged files: a record torn in the middle of the file (a failed
  * append), a truncated tail, garbage only, an empty file, and a real file
  * written through srv_al_* on a socketpair then cut.
@@ -17,7 +17,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "servers/applog.h"
+#include "net/applog.h"
 
 #define R sizeof(struct srv_al_rec)
 

@@ -12,7 +12,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "net/buf.h"
+#include "util/buf.h"
 
 static void test_append_consume(void **state)
 {

@@ -1,5 +1,5 @@
 /*
- * tests/unit/test_child.c — harness/child.h: start, stop and reap a child,
+ * tests/unit/test_child.c — harness/runner/child.h: start, stop and reap a child,
  * and the messages when it does not start. child_start runs /proc/self/exe,
  * which here is this test binary: started with a verb ("serve", "relay")
  * and a behaviour as its arguments, main() plays that child instead of
@@ -11,7 +11,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "harness/child.h"
+#include "harness/runner/child.h"
 
 #include <errno.h>
 #include <signal.h>

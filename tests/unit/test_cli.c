@@ -11,7 +11,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "harness/cli.h"
+#include "harness/cli/cli.h"
 
 #define SENTINEL 0xdeadbeefull
 

@@ -12,7 +12,7 @@
 
 #include <string.h>
 
-#include "clients/crc32c.h"
+#include "util/crc32c.h"
 
 static uint32_t reference(const uint8_t *p, size_t n)
 {

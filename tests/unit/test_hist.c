@@ -27,23 +27,23 @@ static int cmp_u64(const void *a, const void *b)
 
 enum dist { UNIFORM, EXPONENTIAL, LOGNORMAL, BIMODAL, SMALL };
 
-static uint64_t draw(enum dist d, struct pl_rng *r)
+static uint64_t draw(enum dist d, struct rng *r)
 {
-	double u = pl_rng_double(r);
+	double u = rng_double(r);
 	switch (d) {
 	case UNIFORM:
-		return 1000 + pl_rng_next(r) % 10000000;           /* 1 us .. 10 ms */
+		return 1000 + rng_next(r) % 10000000;           /* 1 us .. 10 ms */
 	case EXPONENTIAL:
 		return (uint64_t)(-50000.0 * log(1.0 - u)) + 1;     /* mean 50 us */
 	case LOGNORMAL: {
-		double z = sqrt(-2 * log(1.0 - u)) * cos(2 * M_PI * pl_rng_double(r));
+		double z = sqrt(-2 * log(1.0 - u)) * cos(2 * M_PI * rng_double(r));
 		return (uint64_t)exp(11.0 + 1.5 * z);              /* long tail, to ~seconds */
 	}
 	case BIMODAL:
-		return u < 0.95 ? 40000 + pl_rng_next(r) % 20000    /* 40-60 us */
-				: 200000000 + pl_rng_next(r) % 5000000; /* a 200 ms stall */
+		return u < 0.95 ? 40000 + rng_next(r) % 20000    /* 40-60 us */
+				: 200000000 + rng_next(r) % 5000000; /* a 200 ms stall */
 	default:
-		return pl_rng_next(r) % 300;                        /* exact region */
+		return rng_next(r) % 300;                        /* exact region */
 	}
 }
 
@@ -51,11 +51,11 @@ static void check_dist(enum dist d)
 {
 	uint64_t *v = malloc(N * sizeof(*v));
 	struct hist *h = malloc(sizeof(*h));
-	struct pl_rng r;
+	struct rng r;
 	assert_non_null(v);
 	assert_non_null(h);
 	hist_init(h);
-	pl_rng_seed(&r, 42 + d);
+	rng_seed(&r, 42 + d);
 	for (size_t i = 0; i < N; i++) {
 		v[i] = draw(d, &r);
 		hist_record(h, v[i]);
@@ -87,11 +87,11 @@ static void test_merge_equals_all(void **state)
 {
 	(void)state;
 	struct hist *a = malloc(sizeof(*a)), *b = malloc(sizeof(*b)), *all = malloc(sizeof(*all));
-	struct pl_rng r;
+	struct rng r;
 	hist_init(a);
 	hist_init(b);
 	hist_init(all);
-	pl_rng_seed(&r, 7);
+	rng_seed(&r, 7);
 	for (int i = 0; i < N; i++) {
 		uint64_t x = draw(LOGNORMAL, &r);
 		hist_record(i % 3 ? a : b, x);

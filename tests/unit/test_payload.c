@@ -40,9 +40,9 @@ static void test_draws(void **state)
 {
 	(void)state;
 	struct pl_size s;
-	struct pl_rng r;
+	struct rng r;
 	char err[256];
-	pl_rng_seed(&r, 1);
+	rng_seed(&r, 1);
 	assert_int_equal(pl_size_parse(&s, "uniform:10-20", 1000, err, sizeof(err)), 0);
 	int seen[21] = {0};
 	for (int i = 0; i < 10000; i++) {
@@ -61,11 +61,11 @@ static void test_draws(void **state)
 	}
 	assert_true(sum / 100000 > 195 && sum / 100000 < 205);
 	/* Same seed, same sequence. */
-	struct pl_rng a, b;
-	pl_rng_seed(&a, 99);
-	pl_rng_seed(&b, 99);
+	struct rng a, b;
+	rng_seed(&a, 99);
+	rng_seed(&b, 99);
 	for (int i = 0; i < 100; i++)
-		assert_int_equal(pl_rng_next(&a), pl_rng_next(&b));
+		assert_int_equal(rng_next(&a), rng_next(&b));
 }
 
 static void test_content(void **state)

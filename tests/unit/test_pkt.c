@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "harness/pkt.h"
+#include "harness/capture/pkt.h"
 
 /* The IP datagram most fixtures carry: 127.0.0.1:42000 -> 127.0.0.2:9000,
  * TCP PSH|ACK seq 1000 ack 2000 win 65535, 4 bytes "ping". 44 bytes. */

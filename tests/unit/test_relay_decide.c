@@ -25,8 +25,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "harness/relay.h"
-#include "harness/scenario.h"
+#include "harness/relay/relay.h"
+#include "harness/scenario/scenario.h"
 
 #define N 100000
 

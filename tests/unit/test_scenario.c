@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "harness/scenario.h"
+#include "harness/scenario/scenario.h"
 
 #define DOC_BEGIN "<!-- BEGIN GENERATED: scn_schema_markdown(); do not edit by hand -->\n"
 #define DOC_END "<!-- END GENERATED -->\n"

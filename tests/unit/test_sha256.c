@@ -11,7 +11,7 @@
 
 #include <string.h>
 
-#include "harness/sha256.h"
+#include "util/sha256.h"
 
 static void test_known_answers(void **state)
 {

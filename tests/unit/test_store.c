@@ -30,9 +30,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "harness/sha256.h"
-#include "harness/store.h"
-#include "harness/store_int.h"   /* db_migrations, to build older files by hand */
+#include "util/sha256.h"
+#include "harness/store/store.h"
+#include "harness/store/store_int.h"   /* db_migrations, to build older files by hand */
 
 /* ---- helpers ---- */
 

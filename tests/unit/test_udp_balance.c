@@ -1,6 +1,6 @@
 /*
  * tests/unit/test_udp_balance.c — the pure parts of UDP accounting
- * (harness/udp_acct.h): reading RcvbufErrors out of /proc/net/snmp and
+ * (harness/capture/udp_acct.h): reading RcvbufErrors out of /proc/net/snmp and
  * /proc/net/snmp6 text, the balance, the client's phases, the summary's
  * text and JSON.
  */
@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "harness/udp_acct.h"
+#include "harness/capture/udp_acct.h"
 
 #include <stdio.h>
 #include <stdlib.h>
