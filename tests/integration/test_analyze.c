@@ -674,11 +674,11 @@ static void test_live_loopback_capture(void **state)
 
 	if (!have_tshark()) {
 		print_message("  SKIP live capture: tshark is not installed\n");
-		skip();
+		tl_skip();
 	}
 	if (geteuid() != 0) {
 		print_message("  SKIP live capture: not root, no permission to capture on lo\n");
-		skip();
+		tl_skip();
 	}
 	int l4 = lo_socket(AF_INET, SOCK_STREAM, &p4);
 	int l6 = lo_socket(AF_INET6, SOCK_STREAM, &p6);
@@ -688,7 +688,7 @@ static void test_live_loopback_capture(void **state)
 	tl_tmp_path(path, sizeof(path), ".pcapng");
 	if (start_capture(path, filter, &pid, why, sizeof(why)) < 0) {
 		print_message("  SKIP live capture: %s\n", why);
-		skip();
+		tl_skip();
 	}
 	tcp_traffic(AF_INET, l4, p4);
 	if (l6 >= 0)
@@ -725,5 +725,5 @@ int main(void)
 		cmocka_unit_test(test_filter_and_bad_files),
 		cmocka_unit_test(test_live_loopback_capture),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return tl_run_group(tests, NULL, NULL);
 }

@@ -50,7 +50,7 @@ static bool is_root(void)
 		if (!is_root()) {                                                   \
 			print_message("skipped: live capture needs root (euid %d)\n", \
 				      (int)geteuid());                              \
-			skip();                                                     \
+			tl_skip();                                                     \
 		}                                                                   \
 	} while (0)
 
@@ -495,5 +495,5 @@ int main(void)
 		cmocka_unit_test(test_run_sticky),
 		cmocka_unit_test(test_run_unix_is_unavailable),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return tl_run_group(tests, NULL, NULL);
 }

@@ -323,5 +323,5 @@ int main(void)
 		cmocka_unit_test_teardown(test_not_found, teardown),
 		cmocka_unit_test_teardown(test_cli, teardown),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return tl_run_group(tests, NULL, NULL);
 }

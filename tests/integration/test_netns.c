@@ -214,15 +214,15 @@ static void need_root(bool need_nft)
 {
 	if (geteuid() != 0) {
 		print_message("skipped: needs root to make network namespaces\n");
-		skip();
+		tl_skip();
 	}
 	if (!have_prog("ip") || !have_prog("tc")) {
 		print_message("skipped: ip/tc (iproute2) not installed\n");
-		skip();
+		tl_skip();
 	}
 	if (need_nft && !have_prog("nft")) {
 		print_message("skipped: nft (nftables) not installed\n");
-		skip();
+		tl_skip();
 	}
 }
 
@@ -775,7 +775,7 @@ static void test_unprivileged_nobody(void **state)
 	(void)state;
 	if (geteuid() != 0) {
 		print_message("skipped: needs root to drop to uid 65534\n");
-		skip();
+		tl_skip();
 	}
 	char scn[128], dbp[128], *out, *err;
 	scenario(scn, sizeof(scn), "nobody.yaml", skip_text);
@@ -787,7 +787,7 @@ static void test_unprivileged_nobody(void **state)
 		print_message("skipped: uid 65534 cannot execute %s\n", tl_bin());
 		free(out);
 		free(err);
-		skip();
+		tl_skip();
 	}
 	assert_skipped(dbp, rc, out, err, "uid 65534");
 }
@@ -856,5 +856,5 @@ int main(void)
 		cmocka_unit_test_teardown(test_error_cleanup, teardown),
 		cmocka_unit_test_teardown(test_stale_reaped, teardown),
 	};
-	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+	return tl_run_group(tests, group_setup, group_teardown);
 }

@@ -208,7 +208,9 @@ static void test_tcp_stall(void **state)
 	double t0 = tl_ms();
 	assert_int_equal(send(fd, out, sizeof(out), 0), (ssize_t)sizeof(out));
 	assert_int_equal(tl_recv_n(fd, in, 100), 100);
-	assert_true(tl_ms() - t0 < 250);
+	/* Before the stall ends, however slow the build: the bound is the
+	 * stall itself, not a guess at the relay's speed. */
+	assert_true(tl_ms() - t0 < 290);
 	assert_int_equal(tl_recv_n(fd, in + 100, 100), 100);
 	assert_true(tl_ms() - t0 >= 290);
 	assert_memory_equal(in, out, sizeof(out));
@@ -452,5 +454,5 @@ int main(void)
 		cmocka_unit_test_teardown(test_tcp_delay, tl_cleanup),
 		cmocka_unit_test_teardown(test_cli_errors, tl_cleanup),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return tl_run_group(tests, NULL, NULL);
 }

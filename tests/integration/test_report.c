@@ -367,5 +367,5 @@ int main(void)
 		cmocka_unit_test(test_json),
 		cmocka_unit_test(test_errors),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return tl_run_group(tests, setup, teardown);
 }

@@ -580,7 +580,7 @@ static void check_html(const char *name, const char *a1, const char *a2, const c
 	snprintf(arg, sizeof(arg), "%s' '%s", path, expect);
 	int st = python(script_path, arg, res, sizeof(res));
 	if (WIFEXITED(st) && WEXITSTATUS(st) == 77)
-		skip();
+		tl_skip();
 	if (st != 0)
 		fail_msg("test_report_html.py %s failed (status %d):\n%s", name, st, res);
 	print_message("%s", res);
@@ -606,5 +606,5 @@ int main(void)
 		cmocka_unit_test(test_compare_errors),
 		cmocka_unit_test(test_html),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return tl_run_group(tests, setup, teardown);
 }

@@ -531,5 +531,5 @@ int main(void)
 		cmocka_unit_test(test_html_split),
 		cmocka_unit_test(test_throughput_bars),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return tl_run_group(tests, setup, teardown);
 }

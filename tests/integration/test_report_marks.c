@@ -254,7 +254,7 @@ static void test_html_width(void **state)
 	res[n] = '\0';
 	int st = pclose(p);
 	if (WIFEXITED(st) && WEXITSTATUS(st) == 77)
-		skip();
+		tl_skip();
 	if (st != 0)
 		fail_msg("test_report_html.py width failed (status %d):\n%s", st, res);
 	print_message("%s", res);
@@ -269,5 +269,5 @@ int main(void)
 		cmocka_unit_test(test_html),
 		cmocka_unit_test(test_html_width),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return tl_run_group(tests, setup, teardown);
 }

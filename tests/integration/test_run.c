@@ -964,5 +964,5 @@ int main(void)
 		cmocka_unit_test_teardown(test_bad_input, teardown),
 		cmocka_unit_test_teardown(test_target, teardown),
 	};
-	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+	return tl_run_group(tests, group_setup, group_teardown);
 }

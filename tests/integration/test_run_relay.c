@@ -243,7 +243,7 @@ static void test_capture_both_legs(void **state)
 {
 	(void)state;
 	if (geteuid() != 0)
-		skip();   /* capturing on lo needs root or CAP_NET_RAW */
+		tl_skip();   /* capturing on lo needs root or CAP_NET_RAW */
 	char file[128], db[128], out[8192];
 	write_scenario(file, sizeof(file), "cap.yaml",
 		       "server: {proto: tcp, handler: echo}\n"
@@ -288,7 +288,7 @@ static void test_udp_capture_wire(void **state)
 {
 	(void)state;
 	if (geteuid() != 0)
-		skip();   /* capturing on lo needs root or CAP_NET_RAW */
+		tl_skip();   /* capturing on lo needs root or CAP_NET_RAW */
 	char file[128], db[128], out[8192];
 	write_scenario(file, sizeof(file), "udpcap.yaml",
 		       "server: {proto: udp, handler: echo, rcvbuf: 4m}\n"
@@ -372,5 +372,5 @@ int main(void)
 		cmocka_unit_test_teardown(test_udp_capture_wire, tl_cleanup),
 		cmocka_unit_test_teardown(test_udp_relay_rcvbuf_drops, tl_cleanup),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return tl_run_group(tests, setup, teardown);
 }

@@ -706,5 +706,5 @@ int main(void)
 		cmocka_unit_test_teardown(test_sigterm_with_clients, tl_cleanup),
 		cmocka_unit_test_teardown(test_sigterm_under_flood, tl_cleanup),
 	};
-	return cmocka_run_group_tests(tests, NULL, tl_cleanup);
+	return tl_run_group(tests, NULL, tl_cleanup);
 }

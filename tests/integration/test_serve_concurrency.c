@@ -135,5 +135,5 @@ int main(void)
 		cmocka_unit_test_teardown(test_stream_models, tl_cleanup),
 		cmocka_unit_test_teardown(test_dgram_models, tl_cleanup),
 	};
-	return cmocka_run_group_tests(tests, NULL, tl_cleanup);
+	return tl_run_group(tests, NULL, tl_cleanup);
 }

@@ -784,7 +784,7 @@ int main(void)
 			n++;
 		}
 	}
-	int rc = _cmocka_run_group_tests("serve_conformance", tests, n, fixture_up, fixture_down);
+	int rc = tl_exit(_cmocka_run_group_tests("serve_conformance", tests, n, fixture_up, fixture_down), n);
 	free(tests);
 	free(cases);
 	return rc;

@@ -181,7 +181,7 @@ static void test_run_sticky(void **state)
 	(void)state;
 	if (geteuid() != 0) {
 		print_message("skipped: live capture needs root (euid %d)\n", (int)geteuid());
-		skip();
+		tl_skip();
 	}
 	char yaml[4096], dbp[128];
 	tl_repo_path(yaml, sizeof(yaml), "scenarios/sticky.yaml");
@@ -332,7 +332,7 @@ static void test_run_split(void **state)
 	(void)state;
 	if (geteuid() != 0) {
 		print_message("skipped: live capture needs root (euid %d)\n", (int)geteuid());
-		skip();
+		tl_skip();
 	}
 	char yaml[128], dbp[128];
 	tl_tmp_path(yaml, sizeof(yaml), ".yaml");
@@ -445,7 +445,7 @@ static void test_run_relay_legs(void **state)
 	(void)state;
 	if (geteuid() != 0) {
 		print_message("skipped: live capture needs root (euid %d)\n", (int)geteuid());
-		skip();
+		tl_skip();
 	}
 	char yaml[128], dbp[128];
 	tl_tmp_path(yaml, sizeof(yaml), ".yaml");
@@ -527,5 +527,5 @@ int main(void)
 		cmocka_unit_test(test_run_split),
 		cmocka_unit_test(test_run_relay_legs),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return tl_run_group(tests, NULL, NULL);
 }

@@ -276,7 +276,7 @@ static void test_pcap_per_run(void **state)
 	(void)state;
 	if (geteuid() != 0) {
 		print_message("skipped: capture needs root (euid %d)\n", (int)geteuid());
-		skip();
+		tl_skip();
 	}
 	char dir[128], yaml[128], dbp[128], out[128], path[512];
 	tl_tmp_path(dir, sizeof(dir), ".pcapdir");
@@ -342,5 +342,5 @@ int main(void)
 		cmocka_unit_test(test_run_udp_loss),
 		cmocka_unit_test(test_pcap_per_run),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return tl_run_group(tests, NULL, NULL);
 }

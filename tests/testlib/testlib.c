@@ -168,7 +168,7 @@ static void start_verb(struct tl_server *s, const struct tl_opts *o, const char 
 	s->out = p[0];
 	live_add(s->pid);
 	char line[256];
-	if (read_line(s->out, line, sizeof(line), 5000) < 0 ||
+	if (read_line(s->out, line, sizeof(line), (int)tl_bound_ms(5000)) < 0 ||
 	    strncmp(line, "listening on ", 13) != 0) {
 		kill(s->pid, SIGKILL);
 		waitpid(s->pid, NULL, 0);
@@ -215,7 +215,7 @@ void tl_start_opts(struct tl_server *s, const struct tl_opts *o, ...)
 void tl_stop(struct tl_server *s)
 {
 	kill(s->pid, SIGTERM);
-	double end = tl_ms() + 10000;
+	double end = tl_ms() + tl_bound_ms(10000);
 	int st = 0;
 	pid_t r;
 	while ((r = waitpid(s->pid, &st, WNOHANG)) == 0 && tl_ms() < end)
@@ -518,4 +518,42 @@ char *tl_read_file(const char *path)
 	}
 	b[n] = '\0';
 	return b;
+}
+
+/* ---------------------------------------------------------------- skips */
+
+static size_t skipped;
+
+void tl_note_skip(void)
+{
+	skipped++;
+}
+
+int tl_exit(int failed, size_t ntests)
+{
+	if (failed)
+		return failed;
+	if (ntests > 0 && skipped >= ntests) {
+		fprintf(stderr, "every test of this binary skipped: exit 77 (SKIP)\n");
+		return 77;
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------- bounds */
+
+double tl_bound_ms(double ms)
+{
+	double k = 1;
+	const char *e = getenv("SOCKLAB_TEST_TIME_SCALE");
+	if (e && atof(e) >= 1)
+		k = atof(e);
+#if defined(__SANITIZE_ADDRESS__)
+	k *= 4;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+	k *= 4;
+#endif
+#endif
+	return ms * k;
 }

@@ -106,4 +106,29 @@ int tl_zombie_children(pid_t ppid);
 /* All children of ppid, any state. */
 int tl_children(pid_t ppid);
 
+/* ---- skipping honestly ---- */
+
+/*
+ * Skip the running test (cmocka's skip()), counted: a test binary whose
+ * every test skipped exits 77, which ctest reports as Not Run (SKIP), never
+ * Passed. Print why before calling it.
+ */
+#define tl_skip() do { tl_note_skip(); skip(); } while (0)
+void tl_note_skip(void);
+/* The exit code of a group that ran ntests: the failures if any, 77 when
+ * every test skipped, else 0. */
+int tl_exit(int failed, size_t ntests);
+#define tl_run_group(tests, setup, teardown) \
+	tl_exit(cmocka_run_group_tests(tests, setup, teardown), sizeof(tests) / sizeof((tests)[0]))
+
+/* ---- time bounds ---- */
+
+/*
+ * A wall-clock bound of ms milliseconds for something the test waits for,
+ * scaled for slow builds: times 4 under AddressSanitizer (it slows the
+ * binary under test 2-5x), times $SOCKLAB_TEST_TIME_SCALE when set (a busy
+ * CI machine). Use it for upper bounds only; a lower bound stays exact.
+ */
+double tl_bound_ms(double ms);
+
 #endif

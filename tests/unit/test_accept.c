@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#include "testlib/testlib.h"
+
 #include "servers/model.h"
 #include "servers/srv.h"
 
@@ -90,5 +92,5 @@ int main(void)
 		cmocka_unit_test(test_nodelay),
 		cmocka_unit_test(test_max_conns),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return tl_run_group(tests, NULL, NULL);
 }

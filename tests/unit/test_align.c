@@ -18,6 +18,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "testlib/testlib.h"
+
 #include <string.h>
 
 #include "harness/capture/align.h"
@@ -423,5 +425,5 @@ int main(void)
 		cmocka_unit_test(test_empty_ops),
 		cmocka_unit_test(test_retrans_and_unmapped),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return tl_run_group(tests, NULL, NULL);
 }

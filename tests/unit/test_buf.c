@@ -9,6 +9,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "testlib/testlib.h"
+
 #include <errno.h>
 #include <string.h>
 
@@ -139,5 +141,5 @@ int main(void)
 		cmocka_unit_test(test_slide_instead_of_grow),
 		cmocka_unit_test(test_reserve_and_reset),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return tl_run_group(tests, NULL, NULL);
 }

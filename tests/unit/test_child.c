@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "testlib/testlib.h"
+
 #include "harness/runner/child.h"
 
 #include <errno.h>
@@ -125,5 +127,5 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_names_what_failed),
 		cmocka_unit_test(test_start_stop),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return tl_run_group(tests, NULL, NULL);
 }

@@ -11,6 +11,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "testlib/testlib.h"
+
 #include "harness/cli/cli.h"
 
 #define SENTINEL 0xdeadbeefull
@@ -135,5 +137,5 @@ int main(void)
 		cmocka_unit_test(test_duration),
 		cmocka_unit_test(test_uint),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return tl_run_group(tests, NULL, NULL);
 }

@@ -12,6 +12,8 @@
 
 #include <cmocka.h>
 
+#include "testlib/testlib.h"
+
 #include "reports/report.h"
 
 static void near(double got, double want)
@@ -76,5 +78,5 @@ int main(void)
 		cmocka_unit_test(test_no_difference),
 		cmocka_unit_test(test_edges),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return tl_run_group(tests, NULL, NULL);
 }

@@ -10,6 +10,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "testlib/testlib.h"
+
 #include <string.h>
 
 #include "util/crc32c.h"
@@ -81,5 +83,5 @@ int main(void)
 		cmocka_unit_test(test_known_answers),
 		cmocka_unit_test(test_paths_agree),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return tl_run_group(tests, NULL, NULL);
 }

@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "testlib/testlib.h"
+
 #include <errno.h>
 #include <string.h>
 
@@ -98,5 +100,5 @@ int main(void)
 		cmocka_unit_test(test_dup_reorder),
 		cmocka_unit_test(test_window),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return tl_run_group(tests, NULL, NULL);
 }

@@ -11,6 +11,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "testlib/testlib.h"
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -412,5 +414,5 @@ int main(void)
 		cmocka_unit_test(test_buffered_accounting),
 		cmocka_unit_test(test_parse),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return tl_run_group(tests, NULL, NULL);
 }

@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "testlib/testlib.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -157,5 +159,5 @@ int main(void)
 		cmocka_unit_test(test_merge_equals_all),
 		cmocka_unit_test(test_geometry_and_iter),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return tl_run_group(tests, NULL, NULL);
 }

@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "testlib/testlib.h"
+
 #include "clients/pace.h"
 #include "net/clock.h"
 
@@ -72,5 +74,5 @@ int main(void)
 		cmocka_unit_test(test_interleave),
 		cmocka_unit_test(test_real_clock_2s),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return tl_run_group(tests, NULL, NULL);
 }

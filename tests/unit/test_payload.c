@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "testlib/testlib.h"
+
 #include <errno.h>
 #include <string.h>
 
@@ -117,5 +119,5 @@ int main(void)
 		cmocka_unit_test(test_content),
 		cmocka_unit_test(test_check),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return tl_run_group(tests, NULL, NULL);
 }

@@ -10,6 +10,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "testlib/testlib.h"
+
 #include <fcntl.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -271,5 +273,5 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_random_ops_vs_model, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_wait_readiness_and_timer, setup, teardown),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return tl_run_group(tests, NULL, NULL);
 }

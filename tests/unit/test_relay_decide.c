@@ -20,6 +20,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "testlib/testlib.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -410,5 +412,5 @@ int main(void)
 		cmocka_unit_test(test_scenario_argv),
 		cmocka_unit_test(test_parsers),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return tl_run_group(tests, NULL, NULL);
 }

@@ -13,6 +13,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "testlib/testlib.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
@@ -588,5 +590,5 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_scenarios_dir),
 		cmocka_unit_test(test_docs_in_sync),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return tl_run_group(tests, NULL, NULL);
 }

@@ -9,6 +9,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "testlib/testlib.h"
+
 #include <string.h>
 
 #include "util/sha256.h"
@@ -79,5 +81,5 @@ int main(void)
 		cmocka_unit_test(test_million_a_streamed),
 		cmocka_unit_test(test_pieces_equal_one_shot),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return tl_run_group(tests, NULL, NULL);
 }

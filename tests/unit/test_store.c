@@ -18,6 +18,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "testlib/testlib.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -1015,5 +1017,5 @@ int main(void)
 		cmocka_unit_test(test_reap_spares_live_runs),
 		cmocka_unit_test(test_host_meta),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return tl_run_group(tests, NULL, NULL);
 }

@@ -15,6 +15,8 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#include "testlib/testlib.h"
+
 #include "reports/svg.h"
 
 #include <errno.h>
@@ -564,5 +566,5 @@ int main(void)
 		cmocka_unit_test(test_log_axis_choice),
 		cmocka_unit_test(test_rotated_labels),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return tl_run_group(tests, NULL, NULL);
 }

@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "testlib/testlib.h"
+
 #include "harness/capture/udp_acct.h"
 
 #include <stdio.h>
@@ -253,5 +255,5 @@ int main(void)
 		cmocka_unit_test(test_phases),
 		cmocka_unit_test(test_output),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return tl_run_group(tests, NULL, NULL);
 }
