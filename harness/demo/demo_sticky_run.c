@@ -300,17 +300,20 @@ static void align(struct st_run *r, uint64_t base)
 	al_result_free(&res);
 }
 
-void st_run(struct st_run *r)
-{
-	int lfd = -1, cfd = -1, sfd = -1, rc;
-	unsigned port = 0;
-	struct capture *cap = NULL;
-	struct rly_relay *rly = NULL;
+/* What one run holds, so that every path releases it in one place. */
+struct st_res {
+	int lfd, cfd, sfd;
+	unsigned port, cport;         /* the server's, and where the client goes */
+	struct capture *cap;
+	struct rly_relay *rly;
 	pthread_t rt, reader;
-	bool rly_started = false, reader_started = false;
-	struct st_reader rd = {.r = r};
-	char err[NET_ERRLEN];
+	bool rly_started, reader_started;
+	struct st_reader rd;
+};
 
+/* The messages and their ends in the stream. */
+static void st_prepare(struct st_run *r)
+{
 	r->total = 0;
 	for (unsigned i = 0; i < r->n; i++) {
 		snprintf(r->msg[i], sizeof(r->msg[i]), "hello-%u", (i + 1) % 1000);   /* n <= ST_MAXMSG */
@@ -320,100 +323,139 @@ void st_run(struct st_run *r)
 	r->data_segs = -1;
 	r->cap_rc = -ENOTSUP;
 	snprintf(r->cap_why, sizeof(r->cap_why), "not asked");
+}
 
-	if ((lfd = demo_tcp_listen(&port)) < 0) {
-		fail(r, lfd, "listen on 127.0.0.1:0");
-		goto out;
+/* The relay writes the stream in the chunk sizes, paced at 1000 bytes/s
+ * (a 20-byte burst, then a piece every few ms), so that the pieces reach a
+ * prompt reader apart and it sees half messages. The pacing may cut a
+ * piece smaller still; what one read returns depends on when the reader
+ * wakes. 0, or -errno after fail(). */
+static int st_relay_start(struct st_run *r, struct st_res *x)
+{
+	char err[NET_ERRLEN];
+	int rc;
+	struct rly_config rc_cfg = {.proto = NET_TCP, .seed = 1,
+				    .imp = {.rate_bps = ST_RELAY_BPS}};
+	if ((rc = net_addr_ip(&rc_cfg.listen, "127.0.0.1", 0, err, sizeof(err))) < 0 ||
+	    (rc = net_addr_ip(&rc_cfg.to, "127.0.0.1", x->port, err, sizeof(err))) < 0 ||
+	    (rc = rly_chunk_parse(&rc_cfg.chunk, r->chunks, err, sizeof(err))) < 0 ||
+	    (rc = rly_open(&x->rly, &rc_cfg, err, sizeof(err))) < 0) {
+		fail(r, rc, err);
+		return rc;
+	}
+	if ((rc = pthread_create(&x->rt, NULL, relay_main, x->rly)) != 0) {
+		fail(r, -rc, "relay thread");
+		return -rc;
+	}
+	x->rly_started = true;
+	x->cport = net_addr_port(rly_addr(x->rly));
+	return 0;
+}
+
+/* Listen, capture what goes to the port, put the relay in front. 0, or
+ * -errno after fail(). */
+static int st_setup(struct st_run *r, struct st_res *x)
+{
+	if ((x->lfd = demo_tcp_listen(&x->port)) < 0) {
+		fail(r, x->lfd, "listen on 127.0.0.1:0");
+		return x->lfd;
 	}
 	if (r->capture) {
 		char filter[64];
-		snprintf(filter, sizeof(filter), "tcp dst port %u", port);
-		struct cap_config cc = {.filter = filter, .port = (uint16_t)port};
-		r->cap_rc = cap_start(&cc, &cap, r->cap_why, sizeof(r->cap_why));
+		snprintf(filter, sizeof(filter), "tcp dst port %u", x->port);
+		struct cap_config cc = {.filter = filter, .port = (uint16_t)x->port};
+		r->cap_rc = cap_start(&cc, &x->cap, r->cap_why, sizeof(r->cap_why));
 	}
-	unsigned cport = port;
-	if (r->chunks) {
-		/* The relay writes the stream in the chunk sizes, paced at
-		 * 1000 bytes/s (a 20-byte burst, then a piece every few ms), so
-		 * that the pieces reach a prompt reader apart and it sees half
-		 * messages. The pacing may cut a piece smaller still; what one
-		 * read returns depends on when the reader wakes. */
-		struct rly_config rc_cfg = {.proto = NET_TCP, .seed = 1,
-					    .imp = {.rate_bps = ST_RELAY_BPS}};
-		if ((rc = net_addr_ip(&rc_cfg.listen, "127.0.0.1", 0, err, sizeof(err))) < 0 ||
-		    (rc = net_addr_ip(&rc_cfg.to, "127.0.0.1", port, err, sizeof(err))) < 0 ||
-		    (rc = rly_chunk_parse(&rc_cfg.chunk, r->chunks, err, sizeof(err))) < 0 ||
-		    (rc = rly_open(&rly, &rc_cfg, err, sizeof(err))) < 0) {
-			fail(r, rc, err);
-			goto out;
-		}
-		if ((rc = pthread_create(&rt, NULL, relay_main, rly)) != 0) {
-			fail(r, -rc, "relay thread");
-			goto out;
-		}
-		rly_started = true;
-		cport = net_addr_port(rly_addr(rly));
+	x->cport = x->port;
+	return r->chunks ? st_relay_start(r, x) : 0;
+}
+
+/* Connect, accept, start the reader. 0, or -errno after fail(). */
+static int st_connect(struct st_run *r, struct st_res *x)
+{
+	int rc;
+	if ((x->cfd = demo_tcp_connect(x->cport, r->nodelay)) < 0) {
+		fail(r, x->cfd, "connect");
+		return x->cfd;
 	}
-	if ((cfd = demo_tcp_connect(cport, r->nodelay)) < 0) {
-		fail(r, cfd, "connect");
-		goto out;
-	}
-	if ((rc = net_wait(lfd, POLLIN, -1, ST_READ_TIMEOUT_MS)) <= 0) {
+	if ((rc = net_wait(x->lfd, POLLIN, -1, ST_READ_TIMEOUT_MS)) <= 0) {
 		fail(r, rc ? rc : -ETIMEDOUT, "accept");
-		goto out;
+		return rc ? rc : -ETIMEDOUT;
 	}
-	if ((sfd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC)) < 0) {
-		fail(r, -errno, "accept");
-		goto out;
+	if ((x->sfd = accept4(x->lfd, NULL, NULL, SOCK_CLOEXEC)) < 0) {
+		rc = -errno;
+		fail(r, rc, "accept");
+		return rc;
 	}
-	rd.fd = sfd;
-	if ((rc = pthread_create(&reader, NULL, reader_main, &rd)) != 0) {
+	x->rd.fd = x->sfd;
+	if ((rc = pthread_create(&x->reader, NULL, reader_main, &x->rd)) != 0) {
 		fail(r, -rc, "reader thread");
-		goto out;
+		return -rc;
 	}
-	reader_started = true;
-	/* The writer starts once the reader runs, so that "late" means late
-	 * by reader_delay_ns and a prompt reader is really waiting in poll()
-	 * when the first bytes come (1 ms is ample to get there). */
-	while (!atomic_load(&rd.ready))
+	x->reader_started = true;
+	return 0;
+}
+
+/* Write the messages once the reader runs, so that "late" means late by
+ * reader_delay_ns and a prompt reader is really waiting in poll() when the
+ * first bytes come (1 ms is ample to get there); then judge what it read. */
+static void st_exchange(struct st_run *r, struct st_res *x)
+{
+	int rc;
+	while (!atomic_load(&x->rd.ready))
 		net_sleep_ns(100000ull);
 	if (r->reader_delay_ns == 0)
 		net_sleep_ns(1000000ull);
-	long long segs0 = data_segs_out(cfd);
-	if ((rc = write_msgs(r, cfd)) < 0)
+	long long segs0 = data_segs_out(x->cfd);
+	if ((rc = write_msgs(r, x->cfd)) < 0)
 		fail(r, rc, "send");
-	pthread_join(reader, NULL);
-	reader_started = false;
-	if (rd.err)
-		fail(r, rd.err, "recv");
-	long long segs1 = data_segs_out(cfd);
+	pthread_join(x->reader, NULL);
+	x->reader_started = false;
+	if (x->rd.err)
+		fail(r, x->rd.err, "recv");
+	long long segs1 = data_segs_out(x->cfd);
 	if (segs0 >= 0 && segs1 >= 0)
 		r->data_segs = segs1 - segs0;
-	judge(r, &rd);
-out:
-	if (reader_started) {
-		if (sfd >= 0)
-			shutdown(sfd, SHUT_RDWR);
-		pthread_join(reader, NULL);
+	judge(r, &x->rd);
+}
+
+/* Release what st_setup and st_connect made, in reverse; the capture is
+ * read (and aligned) once every byte is through. */
+static void st_teardown(struct st_run *r, struct st_res *x)
+{
+	if (x->reader_started) {
+		if (x->sfd >= 0)
+			shutdown(x->sfd, SHUT_RDWR);
+		pthread_join(x->reader, NULL);
 	}
-	if (cfd >= 0)
-		close(cfd);
-	if (sfd >= 0)
-		close(sfd);
-	if (rly_started) {
-		rly_shutdown(rly);
-		pthread_join(rt, NULL);
-		r->relay_writes = (long long)rly_counters(rly)->chunks;
+	if (x->cfd >= 0)
+		close(x->cfd);
+	if (x->sfd >= 0)
+		close(x->sfd);
+	if (x->rly_started) {
+		rly_shutdown(x->rly);
+		pthread_join(x->rt, NULL);
+		r->relay_writes = (long long)rly_counters(x->rly)->chunks;
 	}
-	rly_close(rly);
-	if (cap) {
+	rly_close(x->rly);
+	if (x->cap) {
 		if (r->cap_rc == 0) {
-			take_capture(r, cap);
+			take_capture(r, x->cap);
 			if (r->err == 0)
-				align(r, cap_start_ns(cap));
+				align(r, cap_start_ns(x->cap));
 		}
-		cap_free(cap);
+		cap_free(x->cap);
 	}
-	if (lfd >= 0)
-		close(lfd);
+	if (x->lfd >= 0)
+		close(x->lfd);
+}
+
+void st_run(struct st_run *r)
+{
+	struct st_res x = {.lfd = -1, .cfd = -1, .sfd = -1, .rd = {.r = r}};
+
+	st_prepare(r);
+	if (st_setup(r, &x) == 0 && st_connect(r, &x) == 0)
+		st_exchange(r, &x);
+	st_teardown(r, &x);
 }
