@@ -79,9 +79,9 @@ static inline int64_t al_rel_ns(uint64_t t_mono, int64_t base)
 }
 
 /*
- * The server's records as events at the end of out (which has room for n):
- * times relative to base (CLOCK_MONOTONIC ns of the case's zero). Returns
- * the number written; records of no known kind are left out.
+ * The server's records as events, into out (room for n): times relative
+ * to base (CLOCK_MONOTONIC ns of the case's zero), not matched yet.
+ * Returns the number written; records of no known kind are left out.
  */
 size_t al_events_from_applog(const struct srv_al_rec *r, size_t n, int64_t base,
 			     struct al_event *out);
