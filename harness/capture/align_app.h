@@ -104,7 +104,8 @@ struct al_app_case {
 	uint64_t msg_len;
 	unsigned split;
 	bool echo;
-	const struct capture *cap; /* NULL: not captured (no flows) */
+	const struct capture *cap; /* NULL: not captured (no flows); al_app_match
+	                              only asks whether there is one */
 	const struct al_flow *flows;   /* in idx order */
 	size_t nflows;
 	struct al_event *ev;       /* the client's events, then the server's */
