@@ -7,6 +7,7 @@
  * measured".
  */
 #include "util/json.h"
+#include "reports/format.h"
 #include "reports/report.h"
 
 #include <errno.h>
@@ -64,3 +65,22 @@ int rpt_render_csv(const struct rpt_run *r, FILE *f)
 	}
 	return ferror(f) ? -EIO : 0;
 }
+
+static int csv_run(const struct rpt_run *r, FILE *f, bool colour)
+{
+	(void)colour;
+	return rpt_render_csv(r, f);
+}
+
+static int csv_compare(const struct rpt_compare *c, FILE *f, bool colour)
+{
+	(void)colour;
+	return rpt_render_compare_csv(c, f);
+}
+
+const struct rpt_format rpt_format_csv = {
+	.name = "csv",
+	.help = "one row per case, every parameter and metric (RFC 4180)",
+	.run = csv_run,
+	.compare = csv_compare,
+};

@@ -11,6 +11,7 @@
  * where every datagram went — and the case table below. For --compare,
  * throughput per case and run as grouped bars, then the comparison table.
  */
+#include "reports/format.h"
 #include "reports/report.h"
 #include "reports/svg.h"
 
@@ -825,3 +826,22 @@ int rpt_render_compare_html(const struct rpt_compare *c, FILE *f)
 		rc = -EIO;
 	return rc;
 }
+
+static int html_run(const struct rpt_run *r, FILE *f, bool colour)
+{
+	(void)colour;
+	return rpt_render_html(r, f);
+}
+
+static int html_compare(const struct rpt_compare *c, FILE *f, bool colour)
+{
+	(void)colour;
+	return rpt_render_compare_html(c, f);
+}
+
+const struct rpt_format rpt_format_html = {
+	.name = "html",
+	.help = "one self-contained page with SVG charts",
+	.run = html_run,
+	.compare = html_compare,
+};

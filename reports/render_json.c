@@ -7,6 +7,7 @@
  * reads back to the stored double; NULL and non-finite values are null.
  */
 #include "util/json.h"
+#include "reports/format.h"
 #include "reports/report.h"
 
 #include <errno.h>
@@ -74,3 +75,22 @@ int rpt_render_json(const struct rpt_run *r, FILE *f)
 	fputs(r->ncases ? "\n  ]\n}\n" : "]\n}\n", f);
 	return ferror(f) ? -EIO : 0;
 }
+
+static int json_run(const struct rpt_run *r, FILE *f, bool colour)
+{
+	(void)colour;
+	return rpt_render_json(r, f);
+}
+
+static int json_compare(const struct rpt_compare *c, FILE *f, bool colour)
+{
+	(void)colour;
+	return rpt_render_compare_json(c, f);
+}
+
+const struct rpt_format rpt_format_json = {
+	.name = "json",
+	.help = "one JSON object, every metric (shape in docs/reports.md)",
+	.run = json_run,
+	.compare = json_compare,
+};

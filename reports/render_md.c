@@ -5,6 +5,7 @@
  * column in bold, an empty row between groups. rpt_table_md lays out any
  * rpt_table, so the comparison report (reports/compare.c) shares it.
  */
+#include "reports/format.h"
 #include "reports/report.h"
 
 #include <ctype.h>
@@ -104,3 +105,22 @@ int rpt_render_md(const struct rpt_run *r, FILE *f)
 		rc = -EIO;
 	return rc;
 }
+
+static int md_run(const struct rpt_run *r, FILE *f, bool colour)
+{
+	(void)colour;
+	return rpt_render_md(r, f);
+}
+
+static int md_compare(const struct rpt_compare *c, FILE *f, bool colour)
+{
+	(void)colour;
+	return rpt_render_compare_md(c, f);
+}
+
+const struct rpt_format rpt_format_md = {
+	.name = "md",
+	.help = "GitHub Markdown tables, best values in bold",
+	.run = md_run,
+	.compare = md_compare,
+};

@@ -10,6 +10,7 @@
  * and control characters in the store's strings are printed as '?' so that
  * a stored value cannot move the cursor or recolour the terminal.
  */
+#include "reports/format.h"
 #include "reports/report.h"
 #include "reports/svg.h"
 
@@ -132,3 +133,10 @@ int rpt_render_text(const struct rpt_run *r, FILE *f, bool colour)
 		rc = -EIO;
 	return rc;
 }
+
+const struct rpt_format rpt_format_text = {
+	.name = "text",
+	.help = "aligned columns for a terminal, best values marked (the default)",
+	.run = rpt_render_text,
+	.compare = rpt_render_compare_text,
+};

@@ -3,7 +3,8 @@
  * memory (reports/model.c, the only file here that speaks SQL), the case
  * table that the text and Markdown renderers share (reports/table.c), and
  * one renderer per output format (render_text.c, render_md.c,
- * render_csv.c, render_json.c). Renderers take the loaded model and a
+ * render_csv.c, render_json.c, render_html.c), each exporting its row of
+ * the format table (reports/format.h). Renderers take the loaded model and a
  * stream; they return 0 or -errno (-EIO when the stream failed,
  * -ENOMEM). The JSON shape is documented in docs/reports.md.
  */

@@ -4,7 +4,7 @@
  * capture saw, and say what merged or split the messages and why.
  *
  * Pure: no sockets, no store, no allocation except the result's label
- * arrays. Used by the runner (harness/store/store_align.c) and by `socklab demo
+ * arrays. Used by the runner (harness/capture/align_flows.c) and by `socklab demo
  * sticky`. The rules are written out in docs/analysis.md; in short:
  *
  *   coalesced segment  a (non-retransmitted) segment carrying bytes of more

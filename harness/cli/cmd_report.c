@@ -10,6 +10,7 @@
  */
 #include "harness/cli/cli.h"
 #include "harness/store/store.h"
+#include "reports/format.h"
 #include "reports/report.h"
 
 #include <errno.h>
@@ -21,8 +22,6 @@
 #include <unistd.h>
 
 #define VERB "report"
-
-enum fmt { F_TEXT, F_MD, F_CSV, F_JSON, F_HTML };
 
 #define MAX_COMPARE 16
 
@@ -62,30 +61,6 @@ static const struct option opts[] = {
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
-
-static int render(const struct rpt_run *r, enum fmt fmt, FILE *f, bool colour)
-{
-	switch (fmt) {
-	case F_MD: return rpt_render_md(r, f);
-	case F_CSV: return rpt_render_csv(r, f);
-	case F_JSON: return rpt_render_json(r, f);
-	case F_HTML: return rpt_render_html(r, f);
-	case F_TEXT: break;
-	}
-	return rpt_render_text(r, f, colour);
-}
-
-static int render_compare(const struct rpt_compare *c, enum fmt fmt, FILE *f, bool colour)
-{
-	switch (fmt) {
-	case F_MD: return rpt_render_compare_md(c, f);
-	case F_CSV: return rpt_render_compare_csv(c, f);
-	case F_JSON: return rpt_render_compare_json(c, f);
-	case F_HTML: return rpt_render_compare_html(c, f);
-	case F_TEXT: break;
-	}
-	return rpt_render_compare_text(c, f, colour);
-}
 
 /* Split "A,B,..." into ids (pointers into list, which is modified); -1 on a bad list. */
 static int split_ids(char *list, char **ids, int cap)
@@ -175,7 +150,7 @@ int cmd_report(int argc, char **argv)
 	const char *db = DB_DEFAULT_PATH, *run = "last", *out = NULL;
 	char *compare = NULL;
 	bool run_set = false;
-	enum fmt fmt = F_TEXT;
+	const struct rpt_format *fmt = rpt_format_default();
 
 	optind = 1;
 	opterr = 0;
@@ -192,19 +167,11 @@ int cmd_report(int argc, char **argv)
 		case 'c': compare = optarg; break;
 		case 'o': out = optarg; break;
 		case 'f':
-			if (strcmp(optarg, "text") == 0)
-				fmt = F_TEXT;
-			else if (strcmp(optarg, "md") == 0)
-				fmt = F_MD;
-			else if (strcmp(optarg, "csv") == 0)
-				fmt = F_CSV;
-			else if (strcmp(optarg, "json") == 0)
-				fmt = F_JSON;
-			else if (strcmp(optarg, "html") == 0)
-				fmt = F_HTML;
-			else {
-				fprintf(stderr, "socklab report: --format: '%s' is not text, md, csv, json"
-					" or html\n", optarg);
+			if (!(fmt = rpt_format_find(optarg))) {
+				char names[128];
+				rpt_format_names(names, sizeof(names));
+				fprintf(stderr, "socklab report: --format: unknown format '%s' (%s)\n",
+					optarg, names);
 				return CLI_USAGE;
 			}
 			break;
@@ -222,6 +189,10 @@ int cmd_report(int argc, char **argv)
 	if (out && same_file(out, db)) {
 		fprintf(stderr, "socklab report: -o %s is the store itself: refusing to overwrite it\n",
 			out);
+		return CLI_USAGE;
+	}
+	if (compare && !rpt_format_can_compare(fmt)) {
+		fprintf(stderr, "socklab report: --format %s cannot compare runs\n", fmt->name);
 		return CLI_USAGE;
 	}
 	if (compare && run_set) {
@@ -271,11 +242,11 @@ int cmd_report(int argc, char **argv)
 		struct rpt_compare cmp;
 		rc = rpt_compare_build(runs, (size_t)nids, &cmp);
 		if (rc == 0) {
-			rc = render_compare(&cmp, fmt, mem, colour);
+			rc = rpt_format_compare(fmt, &cmp, mem, colour);
 			rpt_compare_free(&cmp);
 		}
 	} else {
-		rc = render(runs[0], fmt, mem, colour);
+		rc = rpt_format_run(fmt, runs[0], mem, colour);
 	}
 	if (fclose(mem) != 0 && rc == 0)
 		rc = -EIO;

@@ -1,11 +1,16 @@
 /*
  * harness/runner/align_case.c — the runner's glue for the sticky-packet alignment
  * (align_case.h): the server's log file, the client's event log, the
- * clocks, the summary. The alignment and the writes are in store_align.c.
+ * clocks, the summary; after the case, the client's events converted for
+ * the matching and alignment (harness/capture/align_app.h), whose events
+ * and rows the store writes (harness/store/store_align.c).
  */
 #include "harness/runner/align_case.h"
 
 #include "clients/engine.h"
+#include "harness/capture/align_app.h"
+#include "harness/capture/capture.h"
+#include "harness/store/store.h"
 #include "harness/scenario/scenario.h"
 #include "net/clock.h"
 
@@ -105,6 +110,109 @@ void al_case_take_client(struct al_case *al, const struct ld_config *cfg,
 	}
 	if (cfg->pattern == LD_SPLIT && cfg->pattern_n > 1)
 		al->split = cfg->pattern_n;
+}
+
+/* The zero of the case's stored times, on CLOCK_MONOTONIC. */
+static int64_t case_base(const struct al_case *al, const struct capture *cap)
+{
+	if (cap && al->clock_set)
+		return (int64_t)cap_start_ns(cap) - al->real_minus_mono;
+	return (int64_t)al->mono0;
+}
+
+/* The client's events as al_events into out; returns how many. A recv's
+ * time is the event loop's wake-up before it: a lower bound of when the
+ * call began. A stream send logs when its call began (0: not known). */
+static size_t client_events(const struct al_case *al, int64_t base, struct al_event *out)
+{
+	static const uint8_t kinds[] = {
+		[LD_EV_CONNECT] = AL_EV_CONNECT, [LD_EV_SEND] = AL_EV_SEND,
+		[LD_EV_RECV] = AL_EV_RECV, [LD_EV_CLOSE] = AL_EV_CLOSE,
+	};
+	size_t k = 0;
+	for (size_t i = 0; i < al->ncev; i++) {
+		const struct ld_event *e = &al->cev[i];
+		if (e->kind > LD_EV_CLOSE)
+			continue;
+		struct al_event *a = &out[k++];
+		*a = (struct al_event){.t_ns = al_rel_ns(e->t_ns, base), .flow_id = -1,
+				       .flow = AL_NO_FLOW, .conn = e->conn, .lport = e->lport,
+				       .side = AL_SIDE_CLIENT, .kind = kinds[e->kind]};
+		if (e->kind == LD_EV_SEND || e->kind == LD_EV_RECV) {
+			a->offset = e->offset;
+			a->len = e->len;
+		}
+		if (e->kind == LD_EV_SEND && e->t_call_ns != 0) {
+			a->has_call = true;
+			a->t_call_ns = al_rel_ns(e->t_call_ns, base);
+		} else if (e->kind == LD_EV_RECV) {
+			a->has_call = true;
+			a->t_call_ns = a->t_ns;
+		}
+	}
+	return k;
+}
+
+/* Both logs as events of c: the client's, then the server's (read from
+ * its file; a missing or unreadable log leaves the server side empty,
+ * and the summary says why). 0 or -ENOMEM. */
+static int case_events(struct al_case *al, int64_t base, struct al_app_case *c)
+{
+	struct srv_al_rec *srec = NULL;
+	size_t nsrec = 0;
+	al->srv_log_err = srv_applog_read(al->log_path, &srec, &nsrec, &al->srv_skipped);
+	if (al->srv_log_err < 0)
+		nsrec = 0;
+	c->ev = malloc((al->ncev + nsrec ? al->ncev + nsrec : 1) * sizeof(*c->ev));
+	if (c->ev) {
+		c->nev = client_events(al, base, c->ev);
+		c->nev += al_events_from_applog(srec, nsrec, base, c->ev + c->nev);
+	}
+	free(srec);
+	return c->ev ? 0 : -ENOMEM;
+}
+
+static void case_totals(struct al_case *al, const struct al_app_totals *t)
+{
+	al->have = t->have;
+	al->flows = t->flows;
+	al->c2s = t->c2s;
+	al->s2c = t->s2c;
+	al->c2s_client_leg = t->c2s_client_leg;
+	al->c2s_server_leg = t->c2s_server_leg;
+}
+
+int al_case_store(struct al_case *al, struct db *db, int64_t case_id,
+		  const struct cap_case *cc)
+{
+	if (!al->on)
+		return 0;
+	struct al_app_case c = {
+		.nodelay = al->nodelay, .cork = al->cork, .srv_nodelay = al->srv_nodelay,
+		.target_port = al->target_port, .msg_len = al->msg_len, .split = al->split,
+		.echo = al->echo, .cap = al->capture ? cap_case_capture(cc) : NULL};
+	struct al_flow *flows = NULL;
+	struct al_flow_dir *dirs = NULL;
+	size_t ndirs = 0;
+	int rc = c.cap ? db_case_tcp_flows(db, case_id, &flows, &c.nflows) : 0;
+	c.flows = flows;
+	if (rc == 0)
+		rc = case_events(al, case_base(al, c.cap), &c);
+	if (rc == 0)
+		rc = al_app_match(&c, &al->srv_unmatched);
+	if (rc == 0)
+		rc = db_case_app_events(db, case_id, c.ev, c.nev);
+	if (rc == 0) {
+		struct al_app_totals tot;
+		rc = al_app_align(&c, &dirs, &ndirs, &tot);
+		case_totals(al, &tot);
+	}
+	if (rc == 0)
+		rc = db_case_flow_align(db, dirs, ndirs);
+	free(dirs);
+	free(c.ev);
+	free(flows);
+	return rc;
 }
 
 void al_case_end(struct al_case *al)

@@ -4,8 +4,9 @@
  * file), give the client engine an event log (ld_config.log_capacity),
  * note the clocks when the capture starts, and after the case put both
  * logs on the capture's clock, match them to the captured TCP flows by
- * port, run harness/capture/align.h per flow and direction, and store app_events,
- * sock_samples and flow_align (harness/store/store_align.c).
+ * port, run harness/capture/align.h per flow and direction
+ * (harness/capture/align_app.h), and store app_events, sock_samples and
+ * flow_align (harness/store/store_align.c).
  *
  * The case is aligned when it is a stream (tcp) case with a built-in
  * server and capture enabled; server.sample_queues alone also gives the

@@ -278,6 +278,26 @@ struct db_segment {
 /* Insert n segments of flow_id, in order. In the case's batch. */
 int db_capture_segments(struct db *db, int64_t flow_id, const struct db_segment *s, size_t n);
 
+/* ---- app-boundary alignment (schema version 3; harness/store/store_align.c) ---- */
+
+/* harness/capture/align_app.h */
+struct al_flow;
+struct al_event;
+struct al_flow_dir;
+/*
+ * The case's TCP flows as stored by db_capture_flow (id, idx, ports), in
+ * idx order. *out: caller frees with free() (NULL when none). 0 or -errno
+ * (text in db_errmsg).
+ */
+int db_case_tcp_flows(struct db *db, int64_t case_id, struct al_flow **out, size_t *n);
+/*
+ * Insert the matched events of a case in order: an AL_EV_SAMPLE as a
+ * sock_samples row, any other as an app_events row. In the case's batch.
+ */
+int db_case_app_events(struct db *db, int64_t case_id, const struct al_event *ev, size_t n);
+/* Insert (or replace) the flow_align rows of the aligned directions. In the case's batch. */
+int db_case_flow_align(struct db *db, const struct al_flow_dir *dirs, size_t n);
+
 /* ---- UDP accounting (harness/store/store_udp.c) ---- */
 
 struct udp_acct;

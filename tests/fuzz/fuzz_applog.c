@@ -1,15 +1,19 @@
 /*
  * tests/fuzz/fuzz_applog.c — libFuzzer target for the server's app log
  * reader (net/applog.h, srv_applog_parse) and what the runner does with
- * its records (harness/store/store_align.c: sends and recvs sorted by offset, fed
- * to harness/capture/align.h). The log is a file on disk that a crashed, killed or
+ * its records (harness/capture/align_app.h: turned into events and matched
+ * to flows; sends and recvs sorted by offset, fed to
+ * harness/capture/align.h). The log is a file on disk that a crashed, killed or
  * full-disk server may leave torn or truncated, so the reader must take any
  * bytes.
  *
  * The input is the log's bytes. Checks (a violation is __builtin_trap()):
  * every record returned is valid (magic, kind in 1..5, its check);
  * records plus skipped bytes account for the input exactly (records are
- * 64 bytes each); -EPROTO only when nothing was found. Then the records'
+ * 64 bytes each); -EPROTO only when nothing was found. The records become
+ * events (al_events_from_applog) matched to flows made from their own
+ * ports (al_app_match): every flow index in range, the flow's id beside
+ * it. Then the records'
  * sends and recvs, whatever their offsets and lengths (overlapping,
  * wrapping past 2^64, zero), and one segment per send with the send's
  * times, go through al_align() with and without explicit message bounds;
@@ -22,6 +26,7 @@
 #include <string.h>
 
 #include "harness/capture/align.h"
+#include "harness/capture/align_app.h"
 #include "net/applog.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -58,6 +63,37 @@ static void check_result(const struct al_input *in, const struct al_result *r, s
 		      r->msg[i].nrecvs == 0);
 }
 
+/* Events of the records matched to one flow per record's port pair (every
+ * other one left out), with a base taken from the first record. */
+static void check_match(const struct srv_al_rec *rec, size_t n)
+{
+	struct al_event *ev = malloc((n ? n : 1) * sizeof(*ev));
+	struct al_flow *fl = malloc((n ? n : 1) * sizeof(*fl));
+	size_t nf = 0;
+	if (!ev || !fl)
+		goto out;
+	int64_t base = n ? (int64_t)rec[0].t_call_ns : 0;
+	size_t nev = al_events_from_applog(rec, n, base, ev);
+	CHECK(nev <= n);
+	for (size_t i = 0; i < n; i += 2, nf++)
+		fl[nf] = (struct al_flow){.id = 1000 + (int64_t)nf, .idx = (uint32_t)nf,
+					  .cport = rec[i].rport, .sport = rec[i].lport};
+	struct al_app_case c = {.flows = fl, .nflows = nf, .ev = ev, .nev = nev,
+				.target_port = n ? rec[0].lport : 0};
+	uint64_t unmatched = 0;
+	if (al_app_match(&c, &unmatched) < 0)
+		goto out;
+	CHECK(unmatched == 0);   /* no capture: nothing is counted */
+	for (size_t i = 0; i < nev; i++) {
+		CHECK(ev[i].side == AL_SIDE_SERVER && ev[i].kind <= AL_EV_SAMPLE);
+		CHECK(ev[i].flow == AL_NO_FLOW ? ev[i].flow_id == -1
+		      : ev[i].flow < nf && ev[i].flow_id == fl[ev[i].flow].id);
+	}
+out:
+	free(ev);
+	free(fl);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct srv_al_rec *rec = NULL;
@@ -70,6 +106,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	}
 	CHECK(n * sizeof(struct srv_al_rec) + skipped == size);
+	check_match(rec, n);
 	struct al_op *snd = malloc((n ? n : 1) * sizeof(*snd));
 	struct al_op *rcv = malloc((n ? n : 1) * sizeof(*rcv));
 	struct al_op *msg = malloc((n ? n : 1) * sizeof(*msg));
