@@ -13,6 +13,8 @@
 
 #include <cmocka.h>
 
+#include "testlib/testlib.h"
+
 #include "harness/capture/align_app.h"
 
 /* al_app_match only asks whether the case was captured. */
@@ -149,5 +151,5 @@ int main(void)
 		cmocka_unit_test(test_match),
 		cmocka_unit_test(test_match_no_target),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return tl_run_group(tests, NULL, NULL);
 }

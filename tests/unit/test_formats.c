@@ -16,6 +16,8 @@
 
 #include <cmocka.h>
 
+#include "testlib/testlib.h"
+
 #include "reports/format.h"
 
 static void test_rows_complete(void **state)
@@ -130,5 +132,5 @@ int main(void)
 		cmocka_unit_test(test_no_compare),
 		cmocka_unit_test(test_render_empty),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return tl_run_group(tests, NULL, NULL);
 }
