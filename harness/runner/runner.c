@@ -171,6 +171,8 @@ static void run_case(const struct scn *s, struct run_out *co, struct db *db, int
 				.warn = progress_warn, .warn_arg = pg};
 	if (scn_case_settings(s, co->c, &rc->set, &se) < 0)
 		run_case_fail(rc, -EINVAL, "%s: %s", se.path, se.msg);
+	if (rc->set.target)   /* a target scenario's own; the stages may replace it */
+		snprintf(rc->target, sizeof(rc->target), "%s", rc->set.target);
 	progress_begin(pg, label, phase_ns(rc));
 	if (rc->rc == 0)
 		run_stages(run_stage_table, run_stage_count, rc);

@@ -26,8 +26,6 @@ struct load_st {
 static int set_target(struct run_case *rc)
 {
 	char e[320], as[NET_ADDRSTRLEN];
-	if (!rc->target[0] && rc->set.target)
-		snprintf(rc->target, sizeof(rc->target), "%s", rc->set.target);
 	if (scn_settings_target(&rc->set, rc->target, e, sizeof(e)) < 0)
 		return run_case_fail(rc, -EINVAL, "%s", e);
 	const struct net_addr *t = &rc->set.load.target;
