@@ -1,7 +1,9 @@
 /*
  * harness/scenario/scenario.h — scenario files: load a YAML scenario, validate it
- * against one schema table, expand its matrix into cases, and turn a case
- * into the argv of `socklab serve` and `socklab load`.
+ * against one schema table, expand its matrix into cases, resolve a case
+ * into typed settings (the clients' ld_config, the namespace pair), and
+ * turn a case into the argv of `socklab serve`, `socklab relay` and
+ * `socklab load`.
  *
  * A scenario is parsed with libyaml's event API so that every node keeps its
  * line and column; every error is one line, exactly

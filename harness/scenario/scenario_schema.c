@@ -1,8 +1,10 @@
 /*
  * harness/scenario/scenario_schema.c — the one table of scenario keys: type, range,
  * default, one line of documentation, an example, and the `socklab serve` or
- * `socklab load` flag each maps to. The loader validates against it, the
- * argv helpers read the flags from it, and docs/scenarios.md is generated
+ * `socklab load` flag each maps to, and the setter of its field in a case's
+ * typed settings (scenario_settings.c). The loader validates against it, the
+ * argv helpers read the flags from it, the runner's settings come from its
+ * setters, and docs/scenarios.md is generated
  * from it (scn_schema_markdown), so a key exists in exactly one place.
  * Also the metrics that thresholds may name.
  */
