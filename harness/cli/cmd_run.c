@@ -93,7 +93,17 @@ int cmd_run(int argc, char **argv)
 		scn_free(s);
 		return CLI_FAILED;
 	}
-	rc = run_scenario(s, &o);
+	struct run_result res;
+	char why[600];
+	rc = run_scenario(s, &o, &res, why, sizeof(why));
 	scn_free(s);
-	return rc;
+	if (rc < 0) {
+		fprintf(stderr, "socklab run: %s\n", why);
+		return res.usage ? CLI_USAGE : CLI_FAILED;
+	}
+	switch (res.status) {
+	case DB_OK: return CLI_OK;
+	case DB_INTERRUPTED: return CLI_INTERRUPTED;
+	default: return CLI_FAILED;
+	}
 }

@@ -201,41 +201,4 @@ const struct rly_counters *rly_counters(struct rly_relay *r);
 void rly_counters_json(const struct rly_counters *c, const struct rly_config *cfg, FILE *f);
 void rly_close(struct rly_relay *r);
 
-/* ---- in a scenario (relay_case.c): the runner's hook ---- */
-
-struct scn;
-struct scn_case;
-struct child;
-struct db;
-
-/*
- * Start the case's relay as a child (`socklab relay`, see
- * scn_case_relay_argv) in front of the server at `to` (NULL: the case's
- * target.address). The clients then target rly->addr. Returns 0, or
- * -errno with the reason in err (the child is reaped then).
- */
-int rly_case_start(struct child *rly, const struct scn *s, const struct scn_case *c,
-		   const char *to, char *err, size_t errlen);
-/* Store every number of the stopped relay's stats line as metric
- * relay.<key> (relay.dropped, relay.duplicated, ...). 0 or the store's -errno. */
-int rly_case_store(struct db *db, int64_t case_id, const struct child *rly);
-
-/* The relay's line in the run's summary. */
-struct rly_case_sum {
-	bool on;                     /* the case had a relay that reported */
-	bool udp;
-	double dropped, duplicated, reordered, rate_dropped;  /* UDP */
-	double rcvbuf_dropped, send_failed;                   /* UDP, NAN: unknown */
-	double chunks, bytes_c2s, resets;                      /* TCP */
-	double sent, errors;         /* the clients' messages, errors (measured phase) */
-	double lost, dups, late;     /* UDP: the clients' tracker (lost, dups, reordered) */
-	double srv_msgs, srv_bytes;  /* server.requests, server.bytes_in; NAN: unknown */
-};
-/* From the stopped relay, the stopped server (NULL for a target) and the
- * case's threshold metrics m[SCN_M_COUNT] (NAN: not measured). */
-void rly_case_sum(struct rly_case_sum *o, const struct child *rly, const struct child *srv,
-		  const double *m);
-/* "     relay: ..." (nothing when !o->on). */
-void rly_case_print(FILE *f, const struct rly_case_sum *o);
-
 #endif

@@ -26,25 +26,15 @@ static bool is_true(const char *v)
 	return v && strcmp(v, "true") == 0;
 }
 
-void al_case_begin(struct al_case *al, const struct scn *s, const struct scn_case *c)
+void al_case_begin(struct al_case *al, const struct scn *s, const struct scn_case *c,
+		   const char *srv_log)
 {
 	memset(al, 0, sizeof(*al));
-	const char *proto = scn_case_get(c, "server.proto");
-	bool tcp = !proto || strcmp(proto, "tcp") == 0;
-	if (!s->has_server || !tcp)
-		return;
-	al->capture = s->capture.enabled;
-	if (!al->capture && !scn_case_get(c, "server.sample_queues"))
-		return;
-	snprintf(al->log_path, sizeof(al->log_path), "/tmp/socklab-applog-XXXXXX");
-	int fd = mkstemp(al->log_path);
-	if (fd < 0) {
-		al->log_path[0] = '\0';
-		al->capture = false;
+	if (!srv_log)
 		return;   /* no log: the case runs as without alignment */
-	}
-	close(fd);
+	snprintf(al->log_path, sizeof(al->log_path), "%s", srv_log);
 	al->on = true;
+	al->capture = s->capture.enabled;
 	al->nodelay = is_true(scn_case_get(c, "clients.nodelay"));
 	al->cork = is_true(scn_case_get(c, "clients.cork"));
 	al->srv_nodelay = is_true(scn_case_get(c, "server.nodelay"));
@@ -56,11 +46,6 @@ void al_case_begin(struct al_case *al, const struct scn *s, const struct scn_cas
 	for (size_t i = 0; h && i < sizeof(same) / sizeof(same[0]); i++)
 		if (strlen(same[i]) == hl && strncmp(h, same[i], hl) == 0)
 			al->echo = true;
-}
-
-int al_case_serve_argv(struct al_case *al, char ***argv)
-{
-	return al->on ? scn_argv_append(argv, "--app-log", al->log_path) : 0;
 }
 
 size_t al_case_log_capacity(const struct al_case *al)
@@ -217,9 +202,6 @@ int al_case_store(struct al_case *al, struct db *db, int64_t case_id,
 
 void al_case_end(struct al_case *al)
 {
-	if (al->log_path[0])
-		unlink(al->log_path);
-	al->log_path[0] = '\0';
 	free(al->cev);
 	al->cev = NULL;
 	al->ncev = 0;

@@ -8,9 +8,11 @@
  * (harness/capture/align_app.h), and store app_events, sock_samples and
  * flow_align (harness/store/store_align.c).
  *
- * The case is aligned when it is a stream (tcp) case with a built-in
- * server and capture enabled; server.sample_queues alone also gives the
- * server a log (its samples are stored on the measured phase's clock).
+ * The case is aligned when its server keeps an app log (scn_settings'
+ * server_app_log: a tcp server whose case is captured, or that samples
+ * its queues; the server stage makes the file) and capture is enabled;
+ * server.sample_queues alone also gives the server a log (its samples are
+ * stored on the measured phase's clock).
  * Owned by the runner thread; nothing here is shared.
  *
  * Clocks: app times are CLOCK_MONOTONIC (client in-process, server child:
@@ -40,7 +42,7 @@ struct ld_event;
 struct al_case {
 	bool on;                   /* the server gets --app-log */
 	bool capture;              /* ... and the case is captured: align */
-	char log_path[64];         /* the server's log, removed by al_case_end */
+	char log_path[64];         /* the server's log (the server stage's file) */
 	bool clock_set;
 	int64_t real_minus_mono;   /* at the capture's start */
 	uint64_t mono0;            /* CLOCK_MONOTONIC then (no capture: phase start) */
@@ -73,11 +75,10 @@ struct al_case {
 	struct al_counts c2s_client_leg, c2s_server_leg;
 };
 
-/* Decide for case c of s (al is zeroed first). */
-void al_case_begin(struct al_case *al, const struct scn *s, const struct scn_case *c);
-/* Append "--app-log PATH" to the serve argv (NULL-terminated, realloc'd)
- * when on. 0 or -errno. */
-int al_case_serve_argv(struct al_case *al, char ***argv);
+/* Set up for case c of s, whose server writes its app log to srv_log
+ * (NULL: none, and nothing is aligned). al is zeroed first. */
+void al_case_begin(struct al_case *al, const struct scn *s, const struct scn_case *c,
+		   const char *srv_log);
 /* log_capacity for the measured phase's ld_config (0 when off). */
 size_t al_case_log_capacity(const struct al_case *al);
 /* Right after the capture started (or the measured phase, without one). */
@@ -91,7 +92,7 @@ void al_case_take_client(struct al_case *al, const struct ld_config *cfg,
  * server side is then empty). */
 int al_case_store(struct al_case *al, struct db *db, int64_t case_id,
 		  const struct cap_case *cap);
-/* Remove the log file, free the events. Idempotent. */
+/* Free the events (the log file is the server's). Idempotent. */
 void al_case_end(struct al_case *al);
 
 /* Summary lines: "  c2s  20 sends -> 11 segments -> 1 recvs ..." and the

@@ -1,7 +1,9 @@
 /*
  * harness/scenario/scenario.h — scenario files: load a YAML scenario, validate it
- * against one schema table, expand its matrix into cases, and turn a case
- * into the argv of `socklab serve` and `socklab load`.
+ * against one schema table, expand its matrix into cases, resolve a case
+ * into typed settings (the clients' ld_config, the namespace pair), and
+ * turn a case into the argv of `socklab serve`, `socklab relay` and
+ * `socklab load`.
  *
  * A scenario is parsed with libyaml's event API so that every node keeps its
  * line and column; every error is one line, exactly
@@ -29,6 +31,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "clients/engine.h"
+#include "harness/netns/netns.h"
+
 #define SCN_MAX_CASES 10000
 #define SCN_MAX_THRESHOLDS 64
 #define SCN_MAX_BYTES (1u << 20)   /* a larger scenario file is refused */
@@ -55,6 +60,14 @@ enum scn_type {
  */
 typedef int (*scn_check_fn)(const char *value, char *msg, size_t len);
 
+/*
+ * Set the key's field of a case's typed settings (struct scn_settings,
+ * below) from its normalised value: 0, or -EINVAL with the reason (no key
+ * path, no position) in msg.
+ */
+struct scn_settings;
+typedef int (*scn_set_fn)(struct scn_settings *st, const char *value, char *msg, size_t len);
+
 struct scn_key {
 	const char *path;          /* "clients.count" */
 	enum scn_type type;
@@ -65,6 +78,9 @@ struct scn_key {
 	const char *flag;          /* "serve --workers", "load --clients", or NULL */
 	const char *example;       /* a YAML value */
 	scn_check_fn check;        /* may be NULL */
+	scn_set_fn set;            /* its field in scn_settings; NULL: none (the
+	                              key goes to a child's argv, or is the
+	                              scenario's own, like warmup) */
 };
 
 /* The table, terminated by a row with path NULL. */
@@ -173,6 +189,55 @@ enum scn_phase {
 	SCN_PHASE_MEASURE,         /* clients.duration / clients.requests */
 	SCN_PHASE_WARMUP,          /* --duration WARMUP, no --requests */
 };
+
+/* ---- a case's typed settings (scenario_settings.c) ---- */
+
+/*
+ * What the runner needs of one case, parsed once from its parameters by the
+ * schema rows' setters: the clients' load config for each phase, the
+ * namespace pair and its link. The server and the relay are children and
+ * get a generated argv instead (scn_case_serve_argv, scn_case_relay_argv).
+ */
+struct scn_settings {
+	struct ld_config load;     /* the measured phase (cancel, live_replies and
+	                              log_capacity are the runner's to set) */
+	struct ld_config warmup;   /* the warmup: the same clients for
+	                              scn.warmup_ns, no request limit (run
+	                              only when warmup_ns > 0) */
+	const char *target;        /* target.address of a target scenario, else NULL */
+	bool pair;                 /* topology: pair */
+	struct netns_link link;    /* its link; zero fields: not applied */
+	bool link_rate, link_loss; /* link.rate / link.loss given: their drop
+	                              counters are read after the case */
+	bool sample_queues;        /* server.sample_queues given */
+	/* The server writes its app boundary events (serve --app-log): a tcp
+	 * server whose case is captured or samples its queues. */
+	bool server_app_log;
+	bool duration_given;       /* the resolver's: clients.duration was given */
+};
+
+/*
+ * Resolve case c of s into st. A scenario key the case gave is set by its
+ * schema row's setter; a key left to its default keeps the engine's own
+ * (ld_config_init), as the generated command lines do. A target
+ * scenario's target.address is parsed for its proto and must be loopback.
+ * Returns 0, or -EINVAL with err filled as by scn_load: err->path the key,
+ * err->msg the reason, the position of the value, err->text the whole
+ * line. The loader resolves every case this way, so at run time this only
+ * fails on memory the loader never saw.
+ */
+int scn_case_settings(const struct scn *s, const struct scn_case *c, struct scn_settings *st,
+		      struct scn_error *err);
+/*
+ * The clients' target (the address the server or the relay reported, or
+ * st->target), parsed per the case's proto into both phases, and the
+ * whole checked as `socklab load` checks its flags (ld_config_check): a
+ * combination the matrix allows but the clients do not (nodelay on udp).
+ * 0, or -EINVAL with "KEY: reason" in err, in scenario keys. Whether the
+ * address is loopback is the caller's to check (it may be in the runner's
+ * own namespace pair).
+ */
+int scn_settings_target(struct scn_settings *st, const char *addr, char *err, size_t errlen);
 
 /*
  * NULL-terminated argv for the case's server: {prog, "serve", flags...},

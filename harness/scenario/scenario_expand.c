@@ -266,9 +266,13 @@ static int fill_cases(struct scn *s, const int *slot_of, size_t stride, const ch
 {
 	struct scn_store *st = s->priv;
 	size_t *choice = calloc(st->nslots ? st->nslots : 1, sizeof(*choice));
+	struct scn_settings *st_case = malloc(sizeof(*st_case));
 	int rc = 0;
-	if (!choice)
+	if (!choice || !st_case) {
+		free(choice);
+		free(st_case);
 		return -ENOMEM;
+	}
 	for (size_t i = 0; i < s->ncases && rc == 0; i++) {
 		struct scn_case *c = &s->cases[i];
 		c->params = &st->params[i * stride];
@@ -278,8 +282,13 @@ static int fill_cases(struct scn *s, const int *slot_of, size_t stride, const ch
 			rc = check_relay(s, c, file, err);
 		if (rc == 0)
 			rc = check_link(s, c, file, err);
+		/* The clients' settings as the runner will resolve them: a bad
+		 * combination (nodelay on udp) fails here, at its key. */
+		if (rc == 0)
+			rc = scn_case_settings(s, c, st_case, err);
 	}
 	free(choice);
+	free(st_case);
 	return rc;
 }
 

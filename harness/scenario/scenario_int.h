@@ -91,6 +91,31 @@ int scn_value_check(const struct scn_key *k, const char *text, char *norm, size_
 int scn_threshold_parse(const char *text, struct scn_threshold *t, size_t *bad_off,
 			char *msg, size_t msglen);
 
+/* The schema rows' setters (scenario_settings.c), one per field of
+ * struct scn_settings. */
+int scn_set_proto(struct scn_settings *st, const char *v, char *msg, size_t len);
+int scn_set_target(struct scn_settings *st, const char *v, char *msg, size_t len);
+int scn_set_clients(struct scn_settings *st, const char *v, char *msg, size_t len);
+int scn_set_duration(struct scn_settings *st, const char *v, char *msg, size_t len);
+int scn_set_requests(struct scn_settings *st, const char *v, char *msg, size_t len);
+int scn_set_rate(struct scn_settings *st, const char *v, char *msg, size_t len);
+int scn_set_flood(struct scn_settings *st, const char *v, char *msg, size_t len);
+int scn_set_size(struct scn_settings *st, const char *v, char *msg, size_t len);
+int scn_set_framing(struct scn_settings *st, const char *v, char *msg, size_t len);
+int scn_set_pattern(struct scn_settings *st, const char *v, char *msg, size_t len);
+int scn_set_nodelay(struct scn_settings *st, const char *v, char *msg, size_t len);
+int scn_set_cork(struct scn_settings *st, const char *v, char *msg, size_t len);
+int scn_set_think(struct scn_settings *st, const char *v, char *msg, size_t len);
+int scn_set_per_request(struct scn_settings *st, const char *v, char *msg, size_t len);
+int scn_set_file(struct scn_settings *st, const char *v, char *msg, size_t len);
+int scn_set_file_root(struct scn_settings *st, const char *v, char *msg, size_t len);
+int scn_set_threads(struct scn_settings *st, const char *v, char *msg, size_t len);
+int scn_set_topology(struct scn_settings *st, const char *v, char *msg, size_t len);
+int scn_set_link_rate(struct scn_settings *st, const char *v, char *msg, size_t len);
+int scn_set_link_loss(struct scn_settings *st, const char *v, char *msg, size_t len);
+int scn_set_link_burst(struct scn_settings *st, const char *v, char *msg, size_t len);
+int scn_set_sample_queues(struct scn_settings *st, const char *v, char *msg, size_t len);
+
 /* Checks used by the schema and the docs generator. */
 int scn_check_model(const char *v, char *msg, size_t len);
 int scn_check_handler(const char *v, char *msg, size_t len);
