@@ -61,7 +61,7 @@ static const struct quantity q_duration = {
 };
 static const struct quantity q_bitrate = {
 	bitrate_units, false, "a bit rate", "800kbit, 10mbit",
-	"bit, kbit, mbit, gbit (or bps, kbps, mbps, gbps)", {"kbit", "mbit"},
+	"bit, kbit, mbit, gbit, bps, kbps, mbps, gbps", {"bit", "kbit"},
 };
 
 /* Digits, optionally '.' and more digits: whole and fraction (fd digits). */
@@ -140,6 +140,12 @@ static int parse(const struct quantity *q, const char *s, const char **endp,
 	for (const struct unit_row *r = q->units; !row && r->name; r++)
 		if (strlen(r->name) == ulen && strncasecmp(p, r->name, ulen) == 0)
 			row = r;
+	if (!row && q == &q_bitrate && ulen == 1 && strchr("kKmMgG", *p)) {
+		/* "10M": mebibytes to a size, minutes to a duration. */
+		snprintf(err, errlen, "'%s': say %.*s%cbit (bits/s; '%c' alone is not a rate unit)",
+			 s, (int)(p - s), s, tolower((unsigned char)*p), *p);
+		return -EINVAL;
+	}
 	if (!row) {
 		snprintf(err, errlen, "'%s': unknown unit '%.*s' (%s)", s, (int)ulen, p, q->unit_list);
 		return -EINVAL;
