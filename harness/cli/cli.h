@@ -82,6 +82,13 @@ int cli_set_size_u64(const struct cli_flag *f, void *ctx, const char *arg, char 
 int cli_set_duration_ns(const struct cli_flag *f, void *ctx, const char *arg, char *err,
 			size_t errlen);
 
+/* The --help note on units (util/units.h), the same for every verb. */
+#define CLI_UNITS_NOTE \
+	"Units: durations need one (10s, 200ms, 50us; only 0 may be bare); sizes are\n" \
+	"bytes unless k, m or g follow (powers of 1024); bit rates need one (800kbit,\n" \
+	"10mbit; powers of 1000, and bps means bits); requests/s and connects/s are\n" \
+	"plain numbers.\n"
+
 /* One verb's command line: its flags, its positional arguments, its help. */
 struct cli_spec {
 	const char *verb;            /* NULL: socklab itself */

@@ -252,8 +252,7 @@ static const struct cli_spec spec = {
 	.summary = "Drive simulated clients at a server on loopback and report requests,\n"
 		   "replies, throughput, errors by kind and latency percentiles.",
 	.flags = flags,
-	.notes = "Durations need a unit (10s, 500ms; only 0 may be bare); sizes are bytes\n"
-		 "unless k, m, g (powers of 1024) follow; rates are per second, bare.\n",
+	.notes = CLI_UNITS_NOTE,
 	.finish = finish,
 };
 

@@ -181,9 +181,7 @@ static const struct cli_spec spec = {
 		   "--seed, same decisions). The first line on stdout is 'listening on\n"
 		   "ADDR:PORT'; on Ctrl-C a 'stats {...}' line with every counter follows.",
 	.flags = flags,
-	.notes = "Units: durations need one (20ms, 1s; only 0 may be bare), so do bit\n"
-		 "rates (800kbit, 10mbit, 1gbit; SI, bps = bit); sizes are bytes unless\n"
-		 "k, m, g (powers of 1024) follow.\n",
+	.notes = CLI_UNITS_NOTE,
 	.finish = finish,
 };
 

@@ -208,8 +208,7 @@ static const struct cli_spec spec = {
 	.summary = "Run one built-in server until Ctrl-C. The first line on stdout is\n"
 		   "'listening on ADDR:PORT' (or PATH); on exit a 'stats {...}' line follows.",
 	.flags = flags,
-	.notes = "Durations need a unit (50ms, 1s; only 0 may be bare); sizes are bytes\n"
-		 "unless k, m, g (powers of 1024) follow.\n",
+	.notes = CLI_UNITS_NOTE,
 	.more_help = more_help,
 	.finish = finish,
 };

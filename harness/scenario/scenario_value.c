@@ -100,30 +100,15 @@ unsigned scn_edit_distance(const char *a, const char *b)
 	return d[n][m] > 99 ? 99 : d[n][m];
 }
 
-/* "1k" for exact powers of 1024, else bytes. */
+/* Written as util/units writes them, so the messages match the flags'. */
 void scn_fmt_size(double v, char *buf, size_t len)
 {
-	uint64_t b = (uint64_t)v;
-	if (b >= (1ull << 30) && b % (1ull << 30) == 0)
-		snprintf(buf, len, "%llug", (unsigned long long)(b >> 30));
-	else if (b >= (1ull << 20) && b % (1ull << 20) == 0)
-		snprintf(buf, len, "%llum", (unsigned long long)(b >> 20));
-	else if (b >= 1024 && b % 1024 == 0)
-		snprintf(buf, len, "%lluk", (unsigned long long)(b >> 10));
-	else
-		snprintf(buf, len, "%llu", (unsigned long long)b);
+	unit_fmt_size((uint64_t)v, buf, len);
 }
 
 void scn_fmt_duration(double sec, char *buf, size_t len)
 {
-	if (sec == 0)
-		snprintf(buf, len, "0s");
-	else if (sec < 1e-3)
-		snprintf(buf, len, "%gus", sec * 1e6);
-	else if (sec < 1)
-		snprintf(buf, len, "%gms", sec * 1e3);
-	else
-		snprintf(buf, len, "%gs", sec);
+	unit_fmt_duration((uint64_t)llround(sec * 1e9), buf, len);
 }
 
 /* What key k expects, for "expected ..." messages. */
