@@ -256,12 +256,10 @@ static const struct cli_spec spec = {
 	.finish = finish,
 };
 
-/* Parse argv into o; 0, 1 for --help, or -EINVAL with the message in err. */
-static int parse(int argc, char **argv, struct load_opts *o, char *err, size_t errlen)
+static void load_opts_init(struct load_opts *o)
 {
 	memset(o, 0, sizeof(*o));
 	ld_config_init(&o->cfg);
-	return cli_parse(&spec, argc, argv, o, err, errlen);
 }
 
 /* A run that did not happen leaves no empty log behind. */
@@ -294,14 +292,11 @@ int cmd_load(int argc, char **argv)
 	struct load_opts o;
 	struct ld_result res;
 	char err[NET_ERRLEN], as[NET_ADDRSTRLEN];
+	int rc;
 
-	int rc = parse(argc, argv, &o, err, sizeof(err));
-	if (rc > 0)
-		cli_help(&spec, stdout);
-	if (rc < 0)
-		return cli_fail(VERB, "%s", err);
-	if (rc > 0)
-		return CLI_OK;
+	load_opts_init(&o);
+	if (!cli_args(&spec, argc, argv, &o, &rc))
+		return rc;
 	FILE *log = NULL;
 	if (o.app_log && !(log = fopen(o.app_log, "w"))) {
 		fprintf(stderr, "socklab load: --app-log: %s: %s\n", o.app_log, strerror(errno));
@@ -344,7 +339,8 @@ int cmd_load(int argc, char **argv)
 int cmd_load_config(int argc, char **argv, struct ld_config *cfg, char *err, size_t errlen)
 {
 	struct load_opts o;
-	int rc = parse(argc, argv, &o, err, errlen);
+	load_opts_init(&o);
+	int rc = cli_parse(&spec, argc, argv, &o, err, errlen);
 	if (rc > 0)
 		snprintf(err, errlen, "--help: not a client setting");
 	if (rc != 0)

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "harness/cli/cli.h"
+#include "clients/engine.h"
 
 struct t_opts {
 	bool on, off, quiet;
@@ -260,6 +261,28 @@ static void test_printing_wrappers(void **state)
 	assert_int_equal(cli_uint("t", "--n", "11", 0, 10, &u), -1);
 }
 
+/* The runner's way in: the message comes back, nothing is printed. */
+static void test_load_config(void **state)
+{
+	(void)state;
+	struct ld_config cfg;
+	char msg[256];
+	char *ok[] = {"load", "--target", "127.0.0.1:9000", "--clients", "3", "--duration",
+		      "1500ms", "--size", "1.5k", NULL};
+	assert_int_equal(cmd_load_config(9, ok, &cfg, msg, sizeof(msg)), 0);
+	assert_int_equal(cfg.clients, 3);
+	assert_int_equal(cfg.duration_ns, 1500000000ull);
+	assert_int_equal(cfg.size.a, 1536);
+	char *bare[] = {"load", "--target", "127.0.0.1:9000", "--duration", "2", NULL};
+	assert_int_equal(cmd_load_config(5, bare, &cfg, msg, sizeof(msg)), -EINVAL);
+	assert_non_null(strstr(msg, "--duration: '2': give a unit"));
+	char *none[] = {"load", NULL};
+	assert_int_equal(cmd_load_config(1, none, &cfg, msg, sizeof(msg)), -EINVAL);
+	assert_non_null(strstr(msg, "--target: required"));
+	char *help[] = {"load", "--help", NULL};
+	assert_int_equal(cmd_load_config(2, help, &cfg, msg, sizeof(msg)), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -269,6 +292,7 @@ int main(void)
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_help_text),
 		cmocka_unit_test(test_printing_wrappers),
+		cmocka_unit_test(test_load_config),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
