@@ -48,13 +48,18 @@ static int set_prob(const struct cli_flag *f, void *ctx, const char *arg, char *
 	return only(f, &a->udp_flag, rly_prob_parse(arg, p, err, errlen));
 }
 
-static int set_udp_size(const struct cli_flag *f, void *ctx, const char *arg, char *err,
-			size_t errlen)
+static int set_queue(const struct cli_flag *f, void *ctx, const char *arg, char *err,
+		     size_t errlen)
 {
 	struct relay_args *a = ctx;
-	int rc = strcmp(f->name, "queue") == 0 ? cli_set_size_u64(f, ctx, arg, err, errlen)
-					       : cli_set_size_int(f, ctx, arg, err, errlen);
-	return only(f, &a->udp_flag, rc);
+	return only(f, &a->udp_flag, cli_set_size_u64(f, ctx, arg, err, errlen));
+}
+
+static int set_rcvbuf(const struct cli_flag *f, void *ctx, const char *arg, char *err,
+		      size_t errlen)
+{
+	struct relay_args *a = ctx;
+	return only(f, &a->udp_flag, cli_set_size_int(f, ctx, arg, err, errlen));
 }
 
 static int set_delay(const struct cli_flag *f, void *ctx, const char *arg, char *err,
@@ -96,7 +101,7 @@ static int set_stall(const struct cli_flag *f, void *ctx, const char *arg, char 
 
 #define R struct relay_args
 #define PROB(f) .set = set_prob, .off = CLI_FIELD(R, f, double), .min = 0, .max = 0
-#define UDP_SIZE(f, type) .set = set_udp_size, .off = CLI_FIELD(R, f, type), .min = 1, .max = 1u << 30
+#define UDP_SIZE(fn, f, type) .set = fn, .off = CLI_FIELD(R, f, type), .min = 1, .max = 1u << 30
 static const struct cli_flag flags[] = {
 	{"listen", 0, "ADDR:PORT", CLI_STR(R, listen), "where clients connect (port 0: any free one)"},
 	{"to", 0, "ADDR:PORT", CLI_STR(R, to), "the server"},
@@ -112,9 +117,9 @@ static const struct cli_flag flags[] = {
 	 "rate limit in bits/s (e.g. 800kbit, 10mbit); UDP:\n"
 	 "bounded queue, tail drop; TCP: token bucket on the\n"
 	 "byte stream, reading stops while the relay's buffer is full"},
-	{"queue", 0, "SIZE", UDP_SIZE(cfg.imp.queue_bytes, uint64_t),
+	{"queue", 0, "SIZE", UDP_SIZE(set_queue, cfg.imp.queue_bytes, uint64_t),
 	 "UDP: the rate queue's bound in bytes (default 64k)"},
-	{"rcvbuf", 0, "SIZE", UDP_SIZE(cfg.rcvbuf, int),
+	{"rcvbuf", 0, "SIZE", UDP_SIZE(set_rcvbuf, cfg.rcvbuf, int),
 	 "UDP: SO_RCVBUF of the client-facing socket; what it\n"
 	 "drops when full is counted (rcvbuf_dropped)"},
 	{"chunk", 0, "SIZES", CLI_FN(set_chunk),
