@@ -2,8 +2,8 @@
  * clients/payload.c — size distributions, the PRNG, verifiable content.
  */
 #include "clients/payload.h"
+#include "util/units.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
@@ -11,26 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A number with an optional k/m suffix (powers of 1024). */
+/* A size at the start of s, in util/units' grammar (512, 4k, 1.5k, 64kib). */
 static int parse_num(const char *s, const char **end, uint64_t *out)
 {
-	char *e;
-	if (!isdigit((unsigned char)*s))
-		return -1;
-	errno = 0;
-	unsigned long long v = strtoull(s, &e, 10);
-	if (errno)
-		return -1;
-	if (*e == 'k' || *e == 'K') {
-		v <<= 10;
-		e++;
-	} else if (*e == 'm' || *e == 'M') {
-		v <<= 20;
-		e++;
-	}
-	*out = v;
-	*end = e;
-	return 0;
+	char why[128];
+	return unit_size_prefix(s, end, out, why, sizeof(why));
 }
 
 int pl_size_parse(struct pl_size *s, const char *str, uint64_t max,
@@ -61,7 +46,7 @@ int pl_size_parse(struct pl_size *s, const char *str, uint64_t max,
 	return 0;
 bad:
 	snprintf(err, errlen, "size '%s': expected N, uniform:A-B or exp:MEAN "
-		 "(k/m suffixes allowed)", str);
+		 "(sizes like 512, 4k, 1m)", str);
 	return -EINVAL;
 }
 

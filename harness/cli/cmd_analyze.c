@@ -16,7 +16,7 @@
 #include "harness/capture/pkt.h"
 
 #include <errno.h>
-#include <getopt.h>
+#include <stddef.h>
 #include <pcap/pcap.h>
 #include <stdio.h>
 #include <string.h>
@@ -24,9 +24,9 @@
 #define VERB "analyze"
 
 struct analyze_opts {
-	const char *file;
+	const char *file[1];
 	bool json;
-	uint16_t port;
+	unsigned port;
 	size_t max_flows;
 };
 
@@ -38,75 +38,37 @@ struct analysis {
 	char read_error[PCAP_ERRBUF_SIZE];
 };
 
-static void help(FILE *f)
-{
-	fprintf(f,
-		"usage: socklab analyze FILE.pcap [--json] [--filter-port N]\n"
-		"\n"
-		"Per-conversation statistics of a pcap or pcapng file: packets and bytes\n"
-		"each way (as tshark -z conv,tcp / conv,udp counts them), TCP payload\n"
-		"segments, retransmissions, duration; then totals, including packets that\n"
-		"were malformed, truncated by the capture or not IP. A is the side that\n"
-		"sent the first packet of the conversation.\n"
-		"\n"
-		"  --json             one JSON object on stdout instead of the table\n"
-		"  --filter-port N    only TCP/UDP packets from or to port N\n"
-		"  --max-flows N      conversations kept (default %zu); packets of\n"
-		"                     later ones are counted as untracked\n"
-		"  -h, --help         this text\n"
-		"\nlink types: Ethernet (802.1Q/802.1ad tags), Linux cooked (SLL, SLL2),\n"
-		"BSD loopback (NULL, LOOP), raw IP (RAW, IPV4, IPV6).\n",
-		CAP_FLOWS_DEFAULT_MAX);
-}
+/* The help says the default in words. */
+_Static_assert(CAP_FLOWS_DEFAULT_MAX == 1048576, "--max-flows help: default changed");
 
-enum { OPT_JSON = 256, OPT_PORT, OPT_MAXFLOWS };
+#define A struct analyze_opts
+static const struct cli_flag flags[] = {
+	{"json", 0, NULL, CLI_TRUE(A, json), "one JSON object on stdout instead of the table"},
+	{"filter-port", 0, "N", CLI_UNSIGNED(A, port, 1, 65535),
+	 "only TCP/UDP packets from or to port N"},
+	{"max-flows", 0, "N", CLI_SIZE(A, max_flows, 1, UINT32_MAX - 1),
+	 "conversations kept (default 1048576); packets of\n"
+	 "later ones are counted as untracked"},
+	{0},
+};
+#undef A
 
-/* 0 to run, or the exit status (help, bad flags). */
-static int parse_args(int argc, char **argv, struct analyze_opts *o, int *status)
-{
-	static const struct option longopts[] = {
-		{"json", no_argument, NULL, OPT_JSON},
-		{"filter-port", required_argument, NULL, OPT_PORT},
-		{"max-flows", required_argument, NULL, OPT_MAXFLOWS},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
-	unsigned long long v;
-	int c;
-
-	opterr = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-		switch (c) {
-		case OPT_JSON:
-			o->json = true;
-			break;
-		case OPT_PORT:
-			if (cli_uint(VERB, "--filter-port", optarg, 1, 65535, &v) < 0)
-				return *status = CLI_USAGE, -1;
-			o->port = (uint16_t)v;
-			break;
-		case OPT_MAXFLOWS:
-			if (cli_uint(VERB, "--max-flows", optarg, 1, UINT32_MAX - 1, &v) < 0)
-				return *status = CLI_USAGE, -1;
-			o->max_flows = (size_t)v;
-			break;
-		case 'h':
-			help(stdout);
-			return *status = CLI_OK, -1;
-		default:
-			cli_bad_flag(VERB, optopt, argv[optind - 1]);
-			return *status = CLI_USAGE, -1;
-		}
-	}
-	if (argc - optind != 1) {
-		fprintf(stderr, "socklab " VERB ": %s\n", argc - optind ? "one FILE.pcap, please"
-			: "missing FILE.pcap (socklab analyze --help)");
-		return *status = CLI_USAGE, -1;
-	}
-	o->file = argv[optind];
-	return 0;
-}
+static const struct cli_spec spec = {
+	.verb = VERB,
+	.usage = "FILE.pcap [--json] [--filter-port N]",
+	.summary = "Per-conversation statistics of a pcap or pcapng file: packets and bytes\n"
+		   "each way (as tshark -z conv,tcp / conv,udp counts them), TCP payload\n"
+		   "segments, retransmissions, duration; then totals, including packets that\n"
+		   "were malformed, truncated by the capture or not IP. A is the side that\n"
+		   "sent the first packet of the conversation.",
+	.flags = flags,
+	.notes = "link types: Ethernet (802.1Q/802.1ad tags), Linux cooked (SLL, SLL2),\n"
+		 "BSD loopback (NULL, LOOP), raw IP (RAW, IPV4, IPV6).\n",
+	.min_args = 1,
+	.max_args = 1,
+	.args_off = offsetof(struct analyze_opts, file),
+	.args_missing = "missing FILE.pcap (socklab analyze --help)",
+};
 
 /* Feed every record to the analysis. A read error after some records (a
  * file cut mid-record) is kept in a->read_error; the records before it count. */
@@ -167,7 +129,7 @@ static void print_json(FILE *f, const struct analysis *a, const struct analyze_o
 	const struct cap_totals *t = &a->t;
 
 	fprintf(f, "{\"file\":");
-	net_json_fputs(f, o->file);
+	net_json_fputs(f, o->file[0]);
 	fprintf(f, ",\"link_type\":%d,\"link_name\":", a->link);
 	net_json_fputs(f, a->link_name);
 	fprintf(f, ",\"filter_port\":%u,\"packets\":%llu,\"bytes\":%llu,\"duration\":%.9f,"
@@ -216,7 +178,7 @@ static void print_table(FILE *f, const struct analysis *a, const struct analyze_
 	const struct cap_totals *t = &a->t;
 	size_t n = cap_flows_count(a->flows);
 
-	fprintf(f, "%s: %llu packets, link type %s, %zu conversation%s\n", o->file,
+	fprintf(f, "%s: %llu packets, link type %s, %zu conversation%s\n", o->file[0],
 		(unsigned long long)t->packets, a->link_name, n, n == 1 ? "" : "s");
 	fprintf(f, "%-4s %-22s %-22s %8s %11s %8s %11s %7s %7s %7s %10s\n", "prot", "A", "B",
 		"pkts A>B", "bytes A>B", "pkts B>A", "bytes B>A", "seg A>B", "seg B>A",
@@ -267,9 +229,9 @@ int cmd_analyze(int argc, char **argv)
 	struct cap_flows_cfg cfg = {0};
 	int status = CLI_OK;
 
-	if (parse_args(argc, argv, &o, &status) < 0)
+	if (!cli_args(&spec, argc, argv, &o, &status))
 		return status;
-	pcap_t *pc = open_file(o.file);
+	pcap_t *pc = open_file(o.file[0]);
 	if (!pc)
 		return CLI_USAGE;
 	a.link = pcap_datalink(pc);
@@ -278,18 +240,18 @@ int cmd_analyze(int argc, char **argv)
 		a.link_name = "unknown";
 	if (!cap_pkt_link_supported(a.link))
 		fprintf(stderr, "socklab " VERB ": %s: link type %s (%d) is not one socklab "
-			"parses; its packets are counted, not analysed\n", o.file, a.link_name, a.link);
+			"parses; its packets are counted, not analysed\n", o.file[0], a.link_name, a.link);
 	cfg.max_flows = o.max_flows;
 	if (cap_flows_new(&a.flows, &cfg) < 0) {
 		fprintf(stderr, "socklab " VERB ": out of memory\n");
 		pcap_close(pc);
 		return CLI_FAILED;
 	}
-	read_all(pc, &a, o.port);
+	read_all(pc, &a, (uint16_t)o.port);
 	pcap_close(pc);
 	if (a.read_error[0] && !o.json)
 		fprintf(stderr, "socklab " VERB ": %s: %s (analysed the packets before it)\n",
-			o.file, a.read_error);
+			o.file[0], a.read_error);
 	if (o.json)
 		print_json(stdout, &a, &o);
 	else

@@ -12,7 +12,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
+#include <stddef.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -22,44 +22,60 @@
 
 #define VERB "demo"
 
-static void help(FILE *f)
+struct demo_args {
+	struct demo_opts o;
+	const char *name[1];
+};
+
+static int set_lang(const struct cli_flag *f, void *ctx, const char *arg, char *err,
+		    size_t errlen)
 {
-	fprintf(f,
-		"usage: socklab demo sticky|udp|concurrency [FLAGS]\n"
-		"\n"
-		"Classroom walk-throughs of what the seeds explain in words. Every step\n"
-		"is a real run on loopback (port 0), and its measured result is printed\n"
-		"next to the narration; what this machine cannot show (e.g. capture\n"
-		"without root) is said so.\n"
-		"\n"
-		"  sticky       TCP sticky packets (粘包): Nagle, the late reader,\n"
-		"               TCP_NODELAY, and the seeds' four fixes, one through a\n"
-		"               relay that splits messages (半包)\n"
-		"  udp          UDP keeps boundaries, empty datagrams, truncation,\n"
-		"               start order, loss in a small receive buffer\n"
-		"  concurrency  iterative, thread, fork, prefork, pool, epoll with an\n"
-		"               I/O-bound and a CPU-bound handler: who waited, what it cost\n"
-		"\n"
-		"  --step         pause before each step (Enter; not when stdin is no TTY)\n"
-		"  --no-color     no colour (also off when stdout is not a terminal)\n"
-		"  --html FILE    also write the demo as one page with its charts\n"
-		"  --lang L       en (default) or zh\n"
-		"  --quick        smaller counts (for tests)\n"
-		"  --json         print only a JSON document of every step's measured values\n"
-		"  -h, --help     this text\n");
+	struct demo_args *a = ctx;
+	(void)f;
+	if (strcmp(arg, "en") == 0)
+		a->o.lang = DEMO_EN;
+	else if (strcmp(arg, "zh") == 0)
+		a->o.lang = DEMO_ZH;
+	else
+		return snprintf(err, errlen, "'%s' is not en or zh", arg), -EINVAL;
+	return 0;
 }
 
-enum { OPT_STEP = 256, OPT_NOCOLOR, OPT_HTML, OPT_LANG, OPT_QUICK, OPT_JSON };
+#define D struct demo_args
+static const struct cli_flag flags[] = {
+	{"step", 0, NULL, CLI_TRUE(D, o.step),
+	 "pause before each step (Enter; not when stdin is no TTY)"},
+	{"no-color", 0, NULL, CLI_FALSE(D, o.color),
+	 "no colour (also off when stdout is not a terminal)"},
+	{"html", 0, "FILE", CLI_STR(D, o.html), "also write the demo as one page with its charts"},
+	{"lang", 0, "L", CLI_FN(set_lang), "en (default) or zh"},
+	{"quick", 0, NULL, CLI_TRUE(D, o.quick), "smaller counts (for tests)"},
+	{"json", 0, NULL, CLI_TRUE(D, o.json),
+	 "print only a JSON document of every step's measured values"},
+	{0},
+};
+#undef D
 
-static const struct option opts[] = {
-	{"step", no_argument, NULL, OPT_STEP},
-	{"no-color", no_argument, NULL, OPT_NOCOLOR},
-	{"html", required_argument, NULL, OPT_HTML},
-	{"lang", required_argument, NULL, OPT_LANG},
-	{"quick", no_argument, NULL, OPT_QUICK},
-	{"json", no_argument, NULL, OPT_JSON},
-	{"help", no_argument, NULL, 'h'},
-	{NULL, 0, NULL, 0},
+static const struct cli_spec spec = {
+	.verb = VERB,
+	.usage = "sticky|udp|concurrency [FLAGS]",
+	.summary = "Classroom walk-throughs of what the seeds explain in words. Every step\n"
+		   "is a real run on loopback (port 0), and its measured result is printed\n"
+		   "next to the narration; what this machine cannot show (e.g. capture\n"
+		   "without root) is said so.\n"
+		   "\n"
+		   "  sticky       TCP sticky packets (\xe7\xb2\x98\xe5\x8c\x85): Nagle, the late reader,\n"
+		   "               TCP_NODELAY, and the seeds' four fixes, one through a\n"
+		   "               relay that splits messages (\xe5\x8d\x8a\xe5\x8c\x85)\n"
+		   "  udp          UDP keeps boundaries, empty datagrams, truncation,\n"
+		   "               start order, loss in a small receive buffer\n"
+		   "  concurrency  iterative, thread, fork, prefork, pool, epoll with an\n"
+		   "               I/O-bound and a CPU-bound handler: who waited, what it cost",
+	.flags = flags,
+	.min_args = 1,
+	.max_args = 1,
+	.args_off = offsetof(struct demo_args, name),
+	.args_missing = "which demo? sticky, udp or concurrency (socklab demo --help)",
 };
 
 static const struct {
@@ -89,49 +105,13 @@ static bool writable(const char *path)
 
 int cmd_demo(int argc, char **argv)
 {
-	struct demo_opts o = {.lang = DEMO_EN, .color = isatty(STDOUT_FILENO) != 0};
-	const char *name = NULL;
+	struct demo_args a = {.o = {.lang = DEMO_EN, .color = isatty(STDOUT_FILENO) != 0}};
+	int status;
 
-	optind = 1;
-	opterr = 0;
-	for (;;) {
-		int c = getopt_long(argc, argv, ":h", opts, NULL);
-		if (c == -1)
-			break;
-		switch (c) {
-		case 'h':
-			help(stdout);
-			return CLI_OK;
-		case OPT_STEP: o.step = true; break;
-		case OPT_NOCOLOR: o.color = false; break;
-		case OPT_HTML: o.html = optarg; break;
-		case OPT_QUICK: o.quick = true; break;
-		case OPT_JSON: o.json = true; break;
-		case OPT_LANG:
-			if (strcmp(optarg, "en") == 0) {
-				o.lang = DEMO_EN;
-			} else if (strcmp(optarg, "zh") == 0) {
-				o.lang = DEMO_ZH;
-			} else {
-				fprintf(stderr, "socklab demo: --lang: '%s' is not en or zh\n", optarg);
-				return CLI_USAGE;
-			}
-			break;
-		default:
-			cli_bad_flag(VERB, optopt, argv[optind - 1]);
-			return CLI_USAGE;
-		}
-	}
-	if (optind >= argc) {
-		fprintf(stderr, "socklab demo: which demo? sticky, udp or concurrency "
-			"(socklab demo --help)\n");
-		return CLI_USAGE;
-	}
-	name = argv[optind];
-	if (optind + 1 < argc) {
-		fprintf(stderr, "socklab demo: unexpected argument '%s'\n", argv[optind + 1]);
-		return CLI_USAGE;
-	}
+	if (!cli_args(&spec, argc, argv, &a, &status))
+		return status;
+	const struct demo_opts o = a.o;
+	const char *name = a.name[0];
 	if (o.html && !writable(o.html)) {
 		fprintf(stderr, "socklab demo: --html: %s: %s\n", o.html, strerror(errno));
 		return CLI_USAGE;

@@ -10,7 +10,6 @@
 #include "harness/relay/relay.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -26,198 +25,181 @@ static void on_signal(int sig)
 		rly_shutdown(running);
 }
 
-static void help(FILE *f)
-{
-	fprintf(f,
-		"usage: socklab relay --listen ADDR:PORT --to ADDR:PORT [FLAGS]\n"
-		"\n"
-		"Relay clients to a server, impairing the traffic reproducibly (same\n"
-		"--seed, same decisions). The first line on stdout is 'listening on\n"
-		"ADDR:PORT'; on Ctrl-C a 'stats {...}' line with every counter follows.\n"
-		"\n"
-		"  --listen ADDR:PORT  where clients connect (port 0: any free one)\n"
-		"  --to ADDR:PORT      the server\n"
-		"  --proto P           tcp (default) or udp\n"
-		"  --loss P            UDP: drop probability, 0..1 or 5%%\n"
-		"  --dup P             UDP: duplicate probability\n"
-		"  --reorder P         UDP: hold a datagram back behind the next one\n"
-		"  --delay MS[+-J]     UDP: per-datagram delay with uniform jitter;\n"
-		"                      TCP: each read's bytes leave MS (+-J) after they\n"
-		"                      came, in order (e.g. 20, 20+-5, 20\xc2\xb1" "5)\n"
-		"  --rate BITS/s       rate limit (e.g. 800k, 10M); UDP: bounded queue, tail\n"
-		"                      drop; TCP: token bucket on the byte stream, reading\n"
-		"                      stops while the relay's buffer is full\n"
-		"  --queue SIZE        UDP: the rate queue's bound in bytes (default 64k)\n"
-		"  --rcvbuf SIZE       UDP: SO_RCVBUF of the client-facing socket; what it\n"
-		"                      drops when full is counted (rcvbuf_dropped)\n"
-		"  --chunk SIZES       TCP: client->server write sizes, cycled (1,3,7) or\n"
-		"                      random:A-B; TCP_NODELAY, so the cuts reach the peer\n"
-		"  --reset-after N     TCP: reset (RST) a connection after N client bytes\n"
-		"  --stall MS@BYTES    TCP: pause client->server MS ms after BYTES bytes\n"
-		"  --both              impair server->client too (default: client->server)\n"
-		"  --seed N            decision seed (default 1)\n"
-		"  --allow-remote      allow non-loopback --listen/--to\n"
-		"  -h, --help          this text\n");
-}
-
-enum {
-	OPT_LISTEN = 256, OPT_TO, OPT_PROTO, OPT_LOSS, OPT_DUP, OPT_REORDER, OPT_DELAY,
-	OPT_RATE, OPT_QUEUE, OPT_RCVBUF, OPT_CHUNK, OPT_RESET, OPT_STALL, OPT_BOTH, OPT_SEED, OPT_REMOTE,
+struct relay_args {
+	struct rly_config cfg;
+	const char *listen, *to, *proto;
+	bool remote;
+	const char *udp_flag, *tcp_flag;   /* the first flag given that needs that proto */
 };
 
-static const struct option opts[] = {
-	{"listen", required_argument, NULL, OPT_LISTEN},
-	{"to", required_argument, NULL, OPT_TO},
-	{"proto", required_argument, NULL, OPT_PROTO},
-	{"loss", required_argument, NULL, OPT_LOSS},
-	{"dup", required_argument, NULL, OPT_DUP},
-	{"reorder", required_argument, NULL, OPT_REORDER},
-	{"delay", required_argument, NULL, OPT_DELAY},
-	{"rate", required_argument, NULL, OPT_RATE},
-	{"queue", required_argument, NULL, OPT_QUEUE},
-	{"rcvbuf", required_argument, NULL, OPT_RCVBUF},
-	{"chunk", required_argument, NULL, OPT_CHUNK},
-	{"reset-after", required_argument, NULL, OPT_RESET},
-	{"stall", required_argument, NULL, OPT_STALL},
-	{"both", no_argument, NULL, OPT_BOTH},
-	{"seed", required_argument, NULL, OPT_SEED},
-	{"allow-remote", no_argument, NULL, OPT_REMOTE},
-	{"help", no_argument, NULL, 'h'},
-	{NULL, 0, NULL, 0},
-};
-
-static int bad(const char *flag, const char *why)
+/* The flag needs --proto udp (or tcp): remember the first one for finish. */
+static int only(const struct cli_flag *f, const char **first, int rc)
 {
-	fprintf(stderr, "socklab relay: %s: %s\n", flag, why);
-	return -1;
+	if (rc == 0 && !*first)
+		*first = f->name;
+	return rc;
 }
 
-/* Parse argv into cfg. Returns 0, 1 for --help, -1 on error (printed). */
-static int parse(int argc, char **argv, struct rly_config *cfg)
+static int set_prob(const struct cli_flag *f, void *ctx, const char *arg, char *err,
+		    size_t errlen)
 {
-	const char *listen = NULL, *to = NULL, *proto = "tcp";
-	bool remote = false, udp_only = false, tcp_only = false;
-	char err[NET_ERRLEN];
-	unsigned long long v;
+	struct relay_args *a = ctx;
+	double *p = (double *)((char *)ctx + f->off);
+	return only(f, &a->udp_flag, rly_prob_parse(arg, p, err, errlen));
+}
 
-	memset(cfg, 0, sizeof(*cfg));
-	cfg->seed = 1;
-	cfg->imp.queue_bytes = 64 * 1024;
-	optind = 1;
-	opterr = 0;
-	for (;;) {
-		int c = getopt_long(argc, argv, ":h", opts, NULL);
-		if (c == -1)
-			break;
-		switch (c) {
-		case 'h':
-			help(stdout);
-			return 1;
-		case OPT_LISTEN: listen = optarg; break;
-		case OPT_TO: to = optarg; break;
-		case OPT_PROTO: proto = optarg; break;
-		case OPT_LOSS:
-		case OPT_DUP:
-		case OPT_REORDER: {
-			const char *flag = c == OPT_LOSS ? "--loss" : c == OPT_DUP ? "--dup" : "--reorder";
-			double *p = c == OPT_LOSS ? &cfg->imp.loss
-				: c == OPT_DUP ? &cfg->imp.dup : &cfg->imp.reorder;
-			if (rly_prob_parse(optarg, p, err, sizeof(err)) < 0)
-				return bad(flag, err);
-			udp_only = true;
-			break;
-		}
-		case OPT_DELAY:
-			if (rly_delay_parse(optarg, &cfg->imp.delay_ns, &cfg->imp.jitter_ns,
-					    err, sizeof(err)) < 0)
-				return bad("--delay", err);
-			break;
-		case OPT_RATE:
-			if (rly_rate_parse(optarg, &cfg->imp.rate_bps, err, sizeof(err)) < 0)
-				return bad("--rate", err);
-			break;
-		case OPT_QUEUE:
-			if (cli_size(VERB, "--queue", optarg, &cfg->imp.queue_bytes) < 0)
-				return -1;
-			if (cfg->imp.queue_bytes == 0 || cfg->imp.queue_bytes > (1u << 30))
-				return bad("--queue", "must be 1 byte to 1g");
-			udp_only = true;
-			break;
-		case OPT_RCVBUF: {
-			uint64_t sz;
-			if (cli_size(VERB, "--rcvbuf", optarg, &sz) < 0)
-				return -1;
-			if (sz == 0 || sz > (1u << 30))
-				return bad("--rcvbuf", "must be 1 byte to 1g");
-			cfg->rcvbuf = (int)sz;
-			udp_only = true;
-			break;
-		}
-		case OPT_CHUNK:
-			if (rly_chunk_parse(&cfg->chunk, optarg, err, sizeof(err)) < 0)
-				return bad("--chunk", err);
-			tcp_only = true;
-			break;
-		case OPT_RESET:
-			if (cli_uint(VERB, "--reset-after", optarg, 1, UINT64_MAX, &v) < 0)
-				return -1;
-			cfg->reset_after = v;
-			tcp_only = true;
-			break;
-		case OPT_STALL:
-			if (rly_stall_parse(optarg, &cfg->stall_ns, &cfg->stall_at, err, sizeof(err)) < 0)
-				return bad("--stall", err);
-			tcp_only = true;
-			break;
-		case OPT_BOTH: cfg->both = true; break;
-		case OPT_SEED:
-			if (cli_uint(VERB, "--seed", optarg, 0, UINT64_MAX, &v) < 0)
-				return -1;
-			cfg->seed = v;
-			break;
-		case OPT_REMOTE: remote = true; break;
-		default:
-			cli_bad_flag(VERB, optopt, argv[optind - 1]);
-			return -1;
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr, "socklab relay: unexpected argument '%s'\n", argv[optind]);
-		return -1;
-	}
-	if (net_proto_parse(proto, &cfg->proto) < 0 ||
+static int set_queue(const struct cli_flag *f, void *ctx, const char *arg, char *err,
+		     size_t errlen)
+{
+	struct relay_args *a = ctx;
+	return only(f, &a->udp_flag, cli_set_size_u64(f, ctx, arg, err, errlen));
+}
+
+static int set_rcvbuf(const struct cli_flag *f, void *ctx, const char *arg, char *err,
+		      size_t errlen)
+{
+	struct relay_args *a = ctx;
+	return only(f, &a->udp_flag, cli_set_size_int(f, ctx, arg, err, errlen));
+}
+
+static int set_delay(const struct cli_flag *f, void *ctx, const char *arg, char *err,
+		     size_t errlen)
+{
+	struct rly_impair *imp = &((struct relay_args *)ctx)->cfg.imp;
+	(void)f;
+	return rly_delay_parse(arg, &imp->delay_ns, &imp->jitter_ns, err, errlen);
+}
+
+static int set_rate(const struct cli_flag *f, void *ctx, const char *arg, char *err,
+		    size_t errlen)
+{
+	(void)f;
+	return rly_rate_parse(arg, &((struct relay_args *)ctx)->cfg.imp.rate_bps, err, errlen);
+}
+
+static int set_chunk(const struct cli_flag *f, void *ctx, const char *arg, char *err,
+		     size_t errlen)
+{
+	struct relay_args *a = ctx;
+	return only(f, &a->tcp_flag, rly_chunk_parse(&a->cfg.chunk, arg, err, errlen));
+}
+
+static int set_reset(const struct cli_flag *f, void *ctx, const char *arg, char *err,
+		     size_t errlen)
+{
+	struct relay_args *a = ctx;
+	return only(f, &a->tcp_flag, cli_set_u64(f, ctx, arg, err, errlen));
+}
+
+static int set_stall(const struct cli_flag *f, void *ctx, const char *arg, char *err,
+		     size_t errlen)
+{
+	struct relay_args *a = ctx;
+	int rc = rly_stall_parse(arg, &a->cfg.stall_ns, &a->cfg.stall_at, err, errlen);
+	return only(f, &a->tcp_flag, rc);
+}
+
+#define R struct relay_args
+#define PROB(f) .set = set_prob, .off = CLI_FIELD(R, f, double), .min = 0, .max = 0
+#define UDP_SIZE(fn, f, type) .set = fn, .off = CLI_FIELD(R, f, type), .min = 1, .max = 1u << 30
+static const struct cli_flag flags[] = {
+	{"listen", 0, "ADDR:PORT", CLI_STR(R, listen), "where clients connect (port 0: any free one)"},
+	{"to", 0, "ADDR:PORT", CLI_STR(R, to), "the server"},
+	{"proto", 0, "P", CLI_STR(R, proto), "tcp (default) or udp"},
+	{"loss", 0, "P", PROB(cfg.imp.loss), "UDP: drop probability, 0..1 or 5%"},
+	{"dup", 0, "P", PROB(cfg.imp.dup), "UDP: duplicate probability"},
+	{"reorder", 0, "P", PROB(cfg.imp.reorder), "UDP: hold a datagram back behind the next one"},
+	{"delay", 0, "D[+-J]", CLI_FN(set_delay),
+	 "UDP: per-datagram delay with uniform jitter;\n"
+	 "TCP: each read's bytes leave D (+-J) after they\n"
+	 "came, in order (e.g. 20ms, 20ms+-5ms, 20ms\xc2\xb1" "5ms, 1s)"},
+	{"rate", 0, "RATE", CLI_FN(set_rate),
+	 "rate limit in bits/s (e.g. 800kbit, 10mbit); UDP:\n"
+	 "bounded queue, tail drop; TCP: token bucket on the\n"
+	 "byte stream, reading stops while the relay's buffer is full"},
+	{"queue", 0, "SIZE", UDP_SIZE(set_queue, cfg.imp.queue_bytes, uint64_t),
+	 "UDP: the rate queue's bound in bytes (default 64k)"},
+	{"rcvbuf", 0, "SIZE", UDP_SIZE(set_rcvbuf, cfg.rcvbuf, int),
+	 "UDP: SO_RCVBUF of the client-facing socket; what it\n"
+	 "drops when full is counted (rcvbuf_dropped)"},
+	{"chunk", 0, "SIZES", CLI_FN(set_chunk),
+	 "TCP: client->server write sizes, cycled (1,3,7) or\n"
+	 "random:A-B; TCP_NODELAY, so the cuts reach the peer"},
+	{"reset-after", 0, "N", .set = set_reset, .off = CLI_FIELD(R, cfg.reset_after, uint64_t),
+	 .min = 1, .max = UINT64_MAX, "TCP: reset (RST) a connection after N client bytes"},
+	{"stall", 0, "D@BYTES", CLI_FN(set_stall),
+	 "TCP: pause client->server for D once BYTES bytes are\n"
+	 "through (e.g. 500ms@1000)"},
+	{"both", 0, NULL, CLI_TRUE(R, cfg.both), "impair server->client too (default: client->server)"},
+	{"seed", 0, "N", CLI_U64(R, cfg.seed, 0, UINT64_MAX), "decision seed (default 1)"},
+	{"allow-remote", 0, NULL, CLI_TRUE(R, remote), "allow non-loopback --listen/--to"},
+	{0},
+};
+#undef PROB
+#undef UDP_SIZE
+#undef R
+
+/* "--flag: why" into err; -EINVAL. */
+static int bad(char *err, size_t errlen, const char *flag, const char *why)
+{
+	snprintf(err, errlen, "%s: %s", flag, why);
+	return -EINVAL;
+}
+
+/* The addresses, the proto, and the flags that need one proto. */
+static int finish(void *ctx, char *err, size_t errlen)
+{
+	struct relay_args *a = ctx;
+	struct rly_config *cfg = &a->cfg;
+	char why[NET_ERRLEN], flag[32];
+
+	if (net_proto_parse(a->proto, &cfg->proto) < 0 ||
 	    (cfg->proto != NET_TCP && cfg->proto != NET_UDP))
-		return bad("--proto", "must be tcp or udp");
-	if (!listen)
-		return bad("--listen", "required (ADDR:PORT, e.g. 127.0.0.1:0)");
-	if (!to)
-		return bad("--to", "required (ADDR:PORT of the server)");
-	if (net_addr_parse_hostport(&cfg->listen, listen, err, sizeof(err)) < 0)
-		return bad("--listen", err);
-	if (net_addr_parse_hostport(&cfg->to, to, err, sizeof(err)) < 0)
-		return bad("--to", err);
+		return bad(err, errlen, "--proto", "must be tcp or udp");
+	if (!a->listen)
+		return bad(err, errlen, "--listen", "required (ADDR:PORT, e.g. 127.0.0.1:0)");
+	if (!a->to)
+		return bad(err, errlen, "--to", "required (ADDR:PORT of the server)");
+	if (net_addr_parse_hostport(&cfg->listen, a->listen, why, sizeof(why)) < 0)
+		return bad(err, errlen, "--listen", why);
+	if (net_addr_parse_hostport(&cfg->to, a->to, why, sizeof(why)) < 0)
+		return bad(err, errlen, "--to", why);
 	if (net_addr_port(&cfg->to) == 0)
-		return bad("--to", "needs a port other than 0");
-	if (!remote && !net_addr_is_loopback(&cfg->listen))
-		return bad("--listen", "not a loopback address (add --allow-remote)");
-	if (!remote && !net_addr_is_loopback(&cfg->to))
-		return bad("--to", "not a loopback address (add --allow-remote)");
-	if (udp_only && cfg->proto != NET_UDP)
-		return bad("--loss/--dup/--reorder/--queue/--rcvbuf", "need --proto udp");
-	if (tcp_only && cfg->proto != NET_TCP)
-		return bad("--chunk/--reset-after/--stall", "need --proto tcp");
+		return bad(err, errlen, "--to", "needs a port other than 0");
+	if (!a->remote && !net_addr_is_loopback(&cfg->listen))
+		return bad(err, errlen, "--listen", "not a loopback address (add --allow-remote)");
+	if (!a->remote && !net_addr_is_loopback(&cfg->to))
+		return bad(err, errlen, "--to", "not a loopback address (add --allow-remote)");
+	if (a->udp_flag && cfg->proto != NET_UDP)
+		return snprintf(flag, sizeof(flag), "--%s", a->udp_flag),
+		       bad(err, errlen, flag, "needs --proto udp");
+	if (a->tcp_flag && cfg->proto != NET_TCP)
+		return snprintf(flag, sizeof(flag), "--%s", a->tcp_flag),
+		       bad(err, errlen, flag, "needs --proto tcp");
 	return 0;
 }
 
+static const struct cli_spec spec = {
+	.verb = VERB,
+	.usage = "--listen ADDR:PORT --to ADDR:PORT [FLAGS]",
+	.summary = "Relay clients to a server, impairing the traffic reproducibly (same\n"
+		   "--seed, same decisions). The first line on stdout is 'listening on\n"
+		   "ADDR:PORT'; on Ctrl-C a 'stats {...}' line with every counter follows.",
+	.flags = flags,
+	.notes = CLI_UNITS_NOTE,
+	.finish = finish,
+};
+
 int cmd_relay(int argc, char **argv)
 {
-	struct rly_config cfg;
+	struct relay_args a = {.proto = "tcp", .cfg = {.seed = 1, .imp.queue_bytes = 64 * 1024}};
 	struct rly_relay *r;
 	char err[NET_ERRLEN], as[NET_ADDRSTRLEN];
+	int rc;
 
-	int rc = parse(argc, argv, &cfg);
-	if (rc != 0)
-		return rc > 0 ? CLI_OK : CLI_USAGE;
+	if (!cli_args(&spec, argc, argv, &a, &rc))
+		return rc;
+	const struct rly_config cfg = a.cfg;
 	if (rly_open(&r, &cfg, err, sizeof(err)) < 0) {
 		fprintf(stderr, "socklab relay: --listen: %s\n", err);
 		return CLI_USAGE;

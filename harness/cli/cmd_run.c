@@ -9,7 +9,7 @@
 #include "harness/scenario/scenario.h"
 #include "harness/store/store.h"
 
-#include <getopt.h>
+#include <stddef.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -26,62 +26,48 @@ static void on_signal(int sig)
 	signal(sig, SIG_DFL);
 }
 
-static void help(FILE *f)
-{
-	fprintf(f,
-		"usage: socklab run FILE.yaml [--db FILE] [--json] [--quiet]\n"
-		"\n"
-		"Run a scenario: for each case of its matrix start the server, warm up,\n"
-		"measure with the clients, stop the server, and store everything in SQLite.\n"
-		"Scenario keys are documented in docs/scenarios.md.\n"
-		"\n"
-		"  --db FILE    the SQLite store (default ./%s)\n"
-		"  --json       print the summary as one JSON object\n"
-		"  --quiet      no progress lines, only the summary\n"
-		"  -h, --help   this text\n"
-		"\n"
-		"Exit status: 0 ok, 1 a threshold failed or a case errored, 2 bad input,\n"
-		"130 interrupted (Ctrl-C; what was measured is stored as interrupted).\n",
-		DB_DEFAULT_PATH);
-}
+struct run_args {
+	struct run_opts o;
+	const char *file[1];
+};
 
-static const struct option opts[] = {
-	{"db", required_argument, NULL, 'd'},
-	{"json", no_argument, NULL, 'j'},
-	{"quiet", no_argument, NULL, 'q'},
-	{"help", no_argument, NULL, 'h'},
-	{NULL, 0, NULL, 0},
+#define R struct run_args
+static const struct cli_flag flags[] = {
+	{"db", 0, "FILE", CLI_STR(R, o.db_path), "the SQLite store (default ./" DB_DEFAULT_PATH ")"},
+	{"json", 0, NULL, CLI_TRUE(R, o.json), "print the summary as one JSON object"},
+	{"quiet", 'q', NULL, CLI_TRUE(R, o.quiet), "no progress lines, only the summary"},
+	{0},
+};
+#undef R
+
+static const struct cli_spec spec = {
+	.verb = VERB,
+	.usage = "FILE.yaml [--db FILE] [--json] [--quiet]",
+	.summary = "Run a scenario: for each case of its matrix start the server, warm up,\n"
+		   "measure with the clients, stop the server, and store everything in SQLite.\n"
+		   "Scenario keys are documented in docs/scenarios.md.",
+	.flags = flags,
+	.notes = "Exit status: 0 ok, 1 a threshold failed or a case errored, 2 bad input,\n"
+		 "130 interrupted (Ctrl-C; what was measured is stored as interrupted).\n",
+	.min_args = 1,
+	.max_args = 1,
+	.args_off = offsetof(struct run_args, file),
+	.args_missing = "expected one scenario file (see 'socklab run --help')",
 };
 
 int cmd_run(int argc, char **argv)
 {
-	struct run_opts o = {.db_path = DB_DEFAULT_PATH, .out = stdout, .progress = stderr,
-			     .cancel = &cancelled};
-	optind = 1;
-	opterr = 0;
-	for (;;) {
-		int c = getopt_long(argc, argv, ":hq", opts, NULL);
-		if (c == -1)
-			break;
-		switch (c) {
-		case 'h':
-			help(stdout);
-			return CLI_OK;
-		case 'd': o.db_path = optarg; break;
-		case 'j': o.json = true; break;
-		case 'q': o.quiet = true; break;
-		default:
-			cli_bad_flag(VERB, optopt, argv[optind - 1]);
-			return CLI_USAGE;
-		}
-	}
-	if (optind != argc - 1) {
-		fprintf(stderr, "socklab run: expected one scenario file (see 'socklab run --help')\n");
-		return CLI_USAGE;
-	}
+	struct run_args a = {.o = {.db_path = DB_DEFAULT_PATH, .out = stdout, .progress = stderr,
+				   .cancel = &cancelled}};
+	struct run_opts o;
+	int status;
+
+	if (!cli_args(&spec, argc, argv, &a, &status))
+		return status;
+	o = a.o;
 	struct scn *s = NULL;
 	struct scn_error err;
-	if (scn_load(argv[optind], &s, &err) < 0) {
+	if (scn_load(a.file[0], &s, &err) < 0) {
 		fprintf(stderr, "%s\n", err.text);
 		return CLI_USAGE;
 	}

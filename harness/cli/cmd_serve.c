@@ -10,7 +10,7 @@
 #include "servers/model.h"
 #include "servers/srv.h"
 
-#include <getopt.h>
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -27,48 +27,10 @@ static void on_signal(int sig)
 		srv_shutdown(running);
 }
 
-static void help(FILE *f)
+/* The model and handler lists under --help, from their tables. */
+static void more_help(FILE *f)
 {
-	fprintf(f,
-		"usage: socklab serve [--proto P] [--model M] [--handler H] [FLAGS]\n"
-		"\n"
-		"Run one built-in server until Ctrl-C. The first line on stdout is\n"
-		"'listening on ADDR:PORT' (or PATH); on exit a 'stats {...}' line follows.\n"
-		"\n"
-		"  --proto P          tcp (default), udp, unix-stream, unix-dgram\n"
-		"  --model M          concurrency model (default: thread for streams,\n"
-		"                     iterative for datagrams)\n"
-		"  --handler H        what to do with requests (default echo)\n"
-		"  --bind ADDR        address to bind (default 127.0.0.1; ::1 for IPv6)\n"
-		"  --port N           port, 0 for any free one (default 0)\n"
-		"  --path FILE        socket path for unix-stream / unix-dgram\n"
-		"  --workers N        threads/processes/loops for prefork, pool, epoll,\n"
-		"                     reuseport, batch\n"
-		"  --max-conns N      refuse connections beyond N open (datagram thread/fork:\n"
-		"                     requests in flight)\n"
-		"  --allow PREFIX     verify_request: serve only these peers (repeatable),\n"
-		"                     e.g. 127.0.0.1 or 127.0.0.0/8\n"
-		"  --framing F        framed handler: length (u32 big-endian, default),\n"
-		"                     delim, delim:C\n"
-		"  --max-msg SIZE     framed/file: largest message accepted (default 1m);\n"
-		"                     datagrams: longer ones are truncated and counted\n"
-		"  --root DIR         file handler: directory served (default .)\n"
-		"  --chunk SIZE       source handler: bytes per write (default 64k)\n"
-		"  --rcvbuf SIZE      SO_RCVBUF of the server socket\n"
-		"  --sndbuf SIZE      SO_SNDBUF of the server socket\n"
-		"  --backlog N        listen() backlog (default SOMAXCONN)\n"
-		"  --poll-interval D  housekeeping period, e.g. 500ms (default)\n"
-		"  --no-reuseaddr     do not set SO_REUSEADDR\n"
-		"  --nodelay          TCP_NODELAY on accepted connections (default: Nagle on)\n"
-		"  --app-log FILE     streams: append every recv/send (conn, ports, time,\n"
-		"                     stream offset, length) to FILE (net/applog.h)\n"
-		"  --recv-size SIZE   streams: bytes asked of each recv (default 16k; epoll 64k)\n"
-		"  --read-delay D     streams: the late reader, wait D after accept before\n"
-		"                     the first recv, e.g. 50ms\n"
-		"  --sample-queues D  with --app-log: log SIOCINQ/SIOCOUTQ/TCP_INFO every D\n"
-		"                     during the read delay and before every recv\n"
-		"  -h, --help         this text\n"
-		"\nstream models:");
+	fprintf(f, "\nstream models:");
 	for (const struct srv_model_ops *const *m = srv_models; *m; m++)
 		if ((*m)->kind == SRV_STREAM)
 			fprintf(f, "\n  %-12s %s", (*m)->name, (*m)->help);
@@ -84,265 +46,185 @@ static void help(FILE *f)
 	fprintf(f, "\n");
 }
 
-enum {
-	OPT_PROTO = 256, OPT_MODEL, OPT_HANDLER, OPT_BIND, OPT_PORT, OPT_PATH,
-	OPT_WORKERS, OPT_MAXCONNS, OPT_ALLOW, OPT_FRAMING, OPT_MAXMSG, OPT_ROOT,
-	OPT_CHUNK, OPT_RCVBUF, OPT_SNDBUF, OPT_BACKLOG, OPT_POLL, OPT_NOREUSE, OPT_NODELAY,
-	OPT_APPLOG, OPT_RECVSIZE, OPT_READDELAY, OPT_SAMPLE,
+struct serve_args {
+	struct srv_config cfg;
+	const char *proto, *model, *handler, *bind, *path;
+	unsigned port;
+	uint64_t poll_ns;
 };
 
-static const struct option opts[] = {
-	{"proto", required_argument, NULL, OPT_PROTO},
-	{"model", required_argument, NULL, OPT_MODEL},
-	{"handler", required_argument, NULL, OPT_HANDLER},
-	{"bind", required_argument, NULL, OPT_BIND},
-	{"port", required_argument, NULL, OPT_PORT},
-	{"path", required_argument, NULL, OPT_PATH},
-	{"workers", required_argument, NULL, OPT_WORKERS},
-	{"max-conns", required_argument, NULL, OPT_MAXCONNS},
-	{"allow", required_argument, NULL, OPT_ALLOW},
-	{"framing", required_argument, NULL, OPT_FRAMING},
-	{"max-msg", required_argument, NULL, OPT_MAXMSG},
-	{"root", required_argument, NULL, OPT_ROOT},
-	{"chunk", required_argument, NULL, OPT_CHUNK},
-	{"rcvbuf", required_argument, NULL, OPT_RCVBUF},
-	{"sndbuf", required_argument, NULL, OPT_SNDBUF},
-	{"backlog", required_argument, NULL, OPT_BACKLOG},
-	{"poll-interval", required_argument, NULL, OPT_POLL},
-	{"no-reuseaddr", no_argument, NULL, OPT_NOREUSE},
-	{"nodelay", no_argument, NULL, OPT_NODELAY},
-	{"app-log", required_argument, NULL, OPT_APPLOG},
-	{"recv-size", required_argument, NULL, OPT_RECVSIZE},
-	{"read-delay", required_argument, NULL, OPT_READDELAY},
-	{"sample-queues", required_argument, NULL, OPT_SAMPLE},
-	{"help", no_argument, NULL, 'h'},
-	{NULL, 0, NULL, 0},
-};
-
-/* Parse argv into cfg. Returns 0, 1 for --help, -1 on error (printed). */
-static int parse(int argc, char **argv, struct srv_config *cfg)
+static int set_allow(const struct cli_flag *f, void *ctx, const char *arg, char *err,
+		     size_t errlen)
 {
-	const char *proto = "tcp", *model = NULL, *handler = "echo", *bind = NULL;
-	const char *path = NULL;
-	unsigned long long port = 0, v;
-	uint64_t sz;
-	char err[NET_ERRLEN];
-	bool have_path = false;
-
-	memset(cfg, 0, sizeof(*cfg));
-	cfg->reuseaddr = true;
-	cfg->handler.framing.kind = NET_FRAMING_LENGTH;
-	optind = 1;
-	opterr = 0;
-	for (;;) {
-		int c = getopt_long(argc, argv, ":h", opts, NULL);
-		if (c == -1)
-			break;
-		switch (c) {
-		case 'h':
-			help(stdout);
-			return 1;
-		case OPT_PROTO: proto = optarg; break;
-		case OPT_MODEL: model = optarg; break;
-		case OPT_HANDLER: handler = optarg; break;
-		case OPT_BIND: bind = optarg; break;
-		case OPT_PATH: path = optarg; have_path = true; break;
-		case OPT_PORT:
-			if (cli_uint(VERB, "--port", optarg, 0, 65535, &port) < 0)
-				return -1;
-			break;
-		case OPT_WORKERS:
-			if (cli_uint(VERB, "--workers", optarg, 1, SRV_MAX_WORKERS, &v) < 0)
-				return -1;
-			cfg->workers = (unsigned)v;
-			break;
-		case OPT_MAXCONNS:
-			if (cli_uint(VERB, "--max-conns", optarg, 1, 10000000, &v) < 0)
-				return -1;
-			cfg->max_conns = (unsigned)v;
-			break;
-		case OPT_BACKLOG:
-			if (cli_uint(VERB, "--backlog", optarg, 1, 1000000, &v) < 0)
-				return -1;
-			cfg->backlog = (int)v;
-			break;
-		case OPT_ALLOW:
-			if (cfg->nallow == SRV_MAX_ALLOW) {
-				fprintf(stderr, "socklab serve: --allow: at most %d prefixes\n", SRV_MAX_ALLOW);
-				return -1;
-			}
-			if (net_prefix_parse(&cfg->allow[cfg->nallow], optarg, err, sizeof(err)) < 0) {
-				fprintf(stderr, "socklab serve: --allow: %s\n", err);
-				return -1;
-			}
-			cfg->nallow++;
-			break;
-		case OPT_FRAMING:
-			if (net_framing_parse(&cfg->handler.framing, optarg, err, sizeof(err)) < 0) {
-				fprintf(stderr, "socklab serve: --framing: %s\n", err);
-				return -1;
-			}
-			break;
-		case OPT_MAXMSG:
-			if (cli_size(VERB, "--max-msg", optarg, &sz) < 0)
-				return -1;
-			if (sz == 0 || sz > UINT32_MAX) {
-				fprintf(stderr, "socklab serve: --max-msg: must be 1 byte to 4g\n");
-				return -1;
-			}
-			cfg->handler.framing.max_msg = (size_t)sz;
-			break;
-		case OPT_ROOT: {
-			struct stat st;
-			if (stat(optarg, &st) < 0 || !S_ISDIR(st.st_mode) ||
-			    strlen(optarg) >= sizeof(cfg->handler.root)) {
-				fprintf(stderr, "socklab serve: --root: '%s' is not a directory\n", optarg);
-				return -1;
-			}
-			strcpy(cfg->handler.root, optarg);
-			break;
-		}
-		case OPT_CHUNK:
-			if (cli_size(VERB, "--chunk", optarg, &sz) < 0)
-				return -1;
-			if (sz == 0 || sz > (64u << 20)) {
-				fprintf(stderr, "socklab serve: --chunk: must be 1 byte to 64m\n");
-				return -1;
-			}
-			cfg->handler.chunk = (size_t)sz;
-			break;
-		case OPT_RCVBUF:
-		case OPT_SNDBUF:
-			if (cli_size(VERB, c == OPT_RCVBUF ? "--rcvbuf" : "--sndbuf", optarg, &sz) < 0)
-				return -1;
-			if (sz == 0 || sz > (1u << 30)) {
-				fprintf(stderr, "socklab serve: %s: must be 1 byte to 1g\n",
-					c == OPT_RCVBUF ? "--rcvbuf" : "--sndbuf");
-				return -1;
-			}
-			*(c == OPT_RCVBUF ? &cfg->rcvbuf : &cfg->sndbuf) = (int)sz;
-			break;
-		case OPT_POLL: {
-			uint64_t ns;
-			if (cli_duration_ns(VERB, "--poll-interval", optarg, &ns) < 0)
-				return -1;
-			if (ns < 1000000 || ns > 60000000000ull) {
-				fprintf(stderr, "socklab serve: --poll-interval: must be 1ms to 60s\n");
-				return -1;
-			}
-			cfg->poll_interval_ms = (int)(ns / 1000000);
-			break;
-		}
-		case OPT_NOREUSE: cfg->reuseaddr = false; break;
-		case OPT_NODELAY: cfg->nodelay = true; break;
-		case OPT_APPLOG: cfg->app_log = optarg; break;
-		case OPT_RECVSIZE:
-			if (cli_size(VERB, "--recv-size", optarg, &sz) < 0)
-				return -1;
-			if (sz == 0 || sz > (16u << 20)) {
-				fprintf(stderr, "socklab serve: --recv-size: must be 1 byte to 16m\n");
-				return -1;
-			}
-			cfg->recv_size = (size_t)sz;
-			break;
-		case OPT_READDELAY:
-		case OPT_SAMPLE: {
-			const char *f = c == OPT_READDELAY ? "--read-delay" : "--sample-queues";
-			uint64_t ns;
-			if (cli_duration_ns(VERB, f, optarg, &ns) < 0)
-				return -1;
-			if (ns > 60000000000ull || (c == OPT_SAMPLE && ns < 100000)) {
-				fprintf(stderr, "socklab serve: %s: must be %s to 60s\n", f,
-					c == OPT_SAMPLE ? "100us" : "0");
-				return -1;
-			}
-			*(c == OPT_READDELAY ? &cfg->read_delay_ns : &cfg->sample_ns) = ns;
-			break;
-		}
-		default:
-			cli_bad_flag(VERB, optopt, argv[optind - 1]);
-			return -1;
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr, "socklab serve: unexpected argument '%s'\n", argv[optind]);
-		return -1;
-	}
-	if (cfg->sample_ns && !cfg->app_log) {
-		fprintf(stderr, "socklab serve: --sample-queues: needs --app-log\n");
-		return -1;
-	}
-
-	if (net_proto_parse(proto, &cfg->proto) < 0) {
-		fprintf(stderr, "socklab serve: --proto: '%s' is not one of tcp, udp, "
-			"unix-stream, unix-dgram\n", proto);
-		return -1;
-	}
-	enum srv_kind kind = net_proto_is_stream(cfg->proto) ? SRV_STREAM : SRV_DGRAM;
-	if (kind == SRV_DGRAM && (cfg->app_log || cfg->read_delay_ns || cfg->recv_size)) {
-		fprintf(stderr, "socklab serve: %s: stream protocols only (tcp, unix-stream)\n",
-			cfg->app_log ? "--app-log" : cfg->read_delay_ns ? "--read-delay"
-									 : "--recv-size");
-		return -1;
-	}
-	if (!model)
-		model = kind == SRV_STREAM ? "thread" : "iterative";
-	cfg->model = srv_model_find(model, kind);
-	if (!cfg->model) {
-		fprintf(stderr, "socklab serve: --model: '%s' is not a %s model (one of:", model,
-			kind == SRV_STREAM ? "stream" : "datagram");
-		for (const struct srv_model_ops *const *m = srv_models; *m; m++)
-			if ((*m)->kind == kind)
-				fprintf(stderr, " %s", (*m)->name);
-		fprintf(stderr, ")\n");
-		return -1;
-	}
-	if (srv_handler_parse(&cfg->handler, handler, err, sizeof(err)) < 0) {
-		fprintf(stderr, "socklab serve: --handler: %s\n", err);
-		return -1;
-	}
-	if (kind == SRV_DGRAM && cfg->handler.ops->stream_only) {
-		fprintf(stderr, "socklab serve: --handler: %s needs --proto tcp or unix-stream\n",
-			cfg->handler.ops->name);
-		return -1;
-	}
-	if (net_proto_is_unix(cfg->proto)) {
-		if (!have_path) {
-			fprintf(stderr, "socklab serve: --path: required with --proto %s\n", proto);
-			return -1;
-		}
-		if (bind || port) {
-			fprintf(stderr, "socklab serve: --bind/--port: not for --proto %s (use --path)\n",
-				proto);
-			return -1;
-		}
-		if (net_addr_unix(&cfg->addr, path, err, sizeof(err)) < 0) {
-			fprintf(stderr, "socklab serve: --path: %s\n", err);
-			return -1;
-		}
-	} else {
-		if (have_path) {
-			fprintf(stderr, "socklab serve: --path: only for unix-stream/unix-dgram\n");
-			return -1;
-		}
-		if (net_addr_ip(&cfg->addr, bind ? bind : "127.0.0.1", (unsigned)port,
-				err, sizeof(err)) < 0) {
-			fprintf(stderr, "socklab serve: --bind: %s\n", err);
-			return -1;
-		}
-	}
+	struct srv_config *cfg = &((struct serve_args *)ctx)->cfg;
+	(void)f;
+	if (cfg->nallow == SRV_MAX_ALLOW)
+		return snprintf(err, errlen, "at most %d prefixes", SRV_MAX_ALLOW), -EINVAL;
+	if (net_prefix_parse(&cfg->allow[cfg->nallow], arg, err, errlen) < 0)
+		return -EINVAL;
+	cfg->nallow++;
 	return 0;
 }
 
+static int set_framing(const struct cli_flag *f, void *ctx, const char *arg, char *err,
+		       size_t errlen)
+{
+	(void)f;
+	return net_framing_parse(&((struct serve_args *)ctx)->cfg.handler.framing, arg, err,
+				 errlen);
+}
+
+static int set_root(const struct cli_flag *f, void *ctx, const char *arg, char *err,
+		    size_t errlen)
+{
+	struct srv_handler_cfg *h = &((struct serve_args *)ctx)->cfg.handler;
+	struct stat st;
+	(void)f;
+	if (stat(arg, &st) < 0 || !S_ISDIR(st.st_mode) || strlen(arg) >= sizeof(h->root))
+		return snprintf(err, errlen, "'%s' is not a directory", arg), -EINVAL;
+	strcpy(h->root, arg);
+	return 0;
+}
+
+#define S struct serve_args
+#define SEC (1000ull * 1000 * 1000)
+static const struct cli_flag flags[] = {
+	{"proto", 0, "P", CLI_STR(S, proto), "tcp (default), udp, unix-stream, unix-dgram"},
+	{"model", 0, "M", CLI_STR(S, model),
+	 "concurrency model (default: thread for streams,\niterative for datagrams)"},
+	{"handler", 0, "H", CLI_STR(S, handler), "what to do with requests (default echo)"},
+	{"bind", 0, "ADDR", CLI_STR(S, bind), "address to bind (default 127.0.0.1; ::1 for IPv6)"},
+	{"port", 0, "N", CLI_UNSIGNED(S, port, 0, 65535), "port, 0 for any free one (default 0)"},
+	{"path", 0, "FILE", CLI_STR(S, path), "socket path for unix-stream / unix-dgram"},
+	{"workers", 0, "N", CLI_UNSIGNED(S, cfg.workers, 1, SRV_MAX_WORKERS),
+	 "threads/processes/loops for prefork, pool, epoll,\nreuseport, batch"},
+	{"max-conns", 0, "N", CLI_UNSIGNED(S, cfg.max_conns, 1, 10000000),
+	 "refuse connections beyond N open (datagram thread/fork:\nrequests in flight)"},
+	{"allow", 0, "PREFIX", CLI_FN(set_allow),
+	 "verify_request: serve only these peers (repeatable),\ne.g. 127.0.0.1 or 127.0.0.0/8"},
+	{"framing", 0, "F", CLI_FN(set_framing),
+	 "framed handler: length (u32 big-endian, default),\ndelim, delim:C"},
+	{"max-msg", 0, "SIZE", CLI_SIZE(S, cfg.handler.framing.max_msg, 1, UINT32_MAX),
+	 "framed/file: largest message accepted (default 1m);\n"
+	 "datagrams: longer ones are truncated and counted"},
+	{"root", 0, "DIR", CLI_FN(set_root), "file handler: directory served (default .)"},
+	{"chunk", 0, "SIZE", CLI_SIZE(S, cfg.handler.chunk, 1, 64u << 20),
+	 "source handler: bytes per write (default 64k)"},
+	{"rcvbuf", 0, "SIZE", CLI_SIZE_INT(S, cfg.rcvbuf, 1, 1u << 30), "SO_RCVBUF of the server socket"},
+	{"sndbuf", 0, "SIZE", CLI_SIZE_INT(S, cfg.sndbuf, 1, 1u << 30), "SO_SNDBUF of the server socket"},
+	{"backlog", 0, "N", CLI_INT(S, cfg.backlog, 1, 1000000), "listen() backlog (default SOMAXCONN)"},
+	{"poll-interval", 0, "D", CLI_DURATION(S, poll_ns, SEC / 1000, 60 * SEC),
+	 "housekeeping period, e.g. 500ms (default)"},
+	{"no-reuseaddr", 0, NULL, CLI_FALSE(S, cfg.reuseaddr), "do not set SO_REUSEADDR"},
+	{"nodelay", 0, NULL, CLI_TRUE(S, cfg.nodelay),
+	 "TCP_NODELAY on accepted connections (default: Nagle on)"},
+	{"app-log", 0, "FILE", CLI_STR(S, cfg.app_log),
+	 "streams: append every recv/send (conn, ports, time,\n"
+	 "stream offset, length) to FILE (net/applog.h)"},
+	{"recv-size", 0, "SIZE", CLI_SIZE(S, cfg.recv_size, 1, 16u << 20),
+	 "streams: bytes asked of each recv (default 16k; epoll 64k)"},
+	{"read-delay", 0, "D", CLI_DURATION(S, cfg.read_delay_ns, 0, 60 * SEC),
+	 "streams: the late reader, wait D after accept before\nthe first recv, e.g. 50ms"},
+	{"sample-queues", 0, "D", CLI_DURATION(S, cfg.sample_ns, 100000, 60 * SEC),
+	 "with --app-log: log SIOCINQ/SIOCOUTQ/TCP_INFO every D\n"
+	 "during the read delay and before every recv"},
+	{0},
+};
+#undef S
+#undef SEC
+
+/* The model by name for the proto's kind; the list in err when unknown. */
+static int resolve_model(struct serve_args *a, enum srv_kind kind, char *err, size_t errlen)
+{
+	const char *model = a->model ? a->model : kind == SRV_STREAM ? "thread" : "iterative";
+	a->cfg.model = srv_model_find(model, kind);
+	if (a->cfg.model)
+		return 0;
+	size_t n = (size_t)snprintf(err, errlen, "--model: '%s' is not a %s model (one of:", model,
+				    kind == SRV_STREAM ? "stream" : "datagram");
+	for (const struct srv_model_ops *const *m = srv_models; *m && n < errlen; m++)
+		if ((*m)->kind == kind)
+			n += (size_t)snprintf(err + n, errlen - n, " %s", (*m)->name);
+	if (n < errlen)
+		snprintf(err + n, errlen - n, ")");
+	return -EINVAL;
+}
+
+/* --path for unix protos, --bind and --port for the others. */
+static int resolve_addr(struct serve_args *a, char *err, size_t errlen)
+{
+	char why[NET_ERRLEN];
+	if (net_proto_is_unix(a->cfg.proto)) {
+		if (!a->path)
+			return snprintf(err, errlen, "--path: required with --proto %s", a->proto),
+			       -EINVAL;
+		if (a->bind || a->port)
+			return snprintf(err, errlen, "--bind/--port: not for --proto %s (use --path)",
+					a->proto), -EINVAL;
+		if (net_addr_unix(&a->cfg.addr, a->path, why, sizeof(why)) < 0)
+			return snprintf(err, errlen, "--path: %s", why), -EINVAL;
+		return 0;
+	}
+	if (a->path)
+		return snprintf(err, errlen, "--path: only for unix-stream/unix-dgram"), -EINVAL;
+	if (net_addr_ip(&a->cfg.addr, a->bind ? a->bind : "127.0.0.1", a->port, why,
+			sizeof(why)) < 0)
+		return snprintf(err, errlen, "--bind: %s", why), -EINVAL;
+	return 0;
+}
+
+/* What one flag cannot say alone: proto, model, handler, address. */
+static int finish(void *ctx, char *err, size_t errlen)
+{
+	struct serve_args *a = ctx;
+	struct srv_config *cfg = &a->cfg;
+	char why[NET_ERRLEN];
+
+	if (a->poll_ns)
+		cfg->poll_interval_ms = (int)(a->poll_ns / 1000000);
+	if (cfg->sample_ns && !cfg->app_log)
+		return snprintf(err, errlen, "--sample-queues: needs --app-log"), -EINVAL;
+	if (net_proto_parse(a->proto, &cfg->proto) < 0)
+		return snprintf(err, errlen, "--proto: '%s' is not one of tcp, udp, unix-stream, "
+				"unix-dgram", a->proto), -EINVAL;
+	enum srv_kind kind = net_proto_is_stream(cfg->proto) ? SRV_STREAM : SRV_DGRAM;
+	if (kind == SRV_DGRAM && (cfg->app_log || cfg->read_delay_ns || cfg->recv_size))
+		return snprintf(err, errlen, "%s: stream protocols only (tcp, unix-stream)",
+				cfg->app_log ? "--app-log" : cfg->read_delay_ns ? "--read-delay"
+										 : "--recv-size"), -EINVAL;
+	if (resolve_model(a, kind, err, errlen) < 0)
+		return -EINVAL;
+	if (srv_handler_parse(&cfg->handler, a->handler, why, sizeof(why)) < 0)
+		return snprintf(err, errlen, "--handler: %s", why), -EINVAL;
+	if (kind == SRV_DGRAM && cfg->handler.ops->stream_only)
+		return snprintf(err, errlen, "--handler: %s needs --proto tcp or unix-stream",
+				cfg->handler.ops->name), -EINVAL;
+	return resolve_addr(a, err, errlen);
+}
+
+static const struct cli_spec spec = {
+	.verb = VERB,
+	.usage = "[--proto P] [--model M] [--handler H] [FLAGS]",
+	.summary = "Run one built-in server until Ctrl-C. The first line on stdout is\n"
+		   "'listening on ADDR:PORT' (or PATH); on exit a 'stats {...}' line follows.",
+	.flags = flags,
+	.notes = CLI_UNITS_NOTE,
+	.more_help = more_help,
+	.finish = finish,
+};
+
 int cmd_serve(int argc, char **argv)
 {
-	struct srv_config cfg;
+	struct serve_args a = {.proto = "tcp", .handler = "echo",
+			       .cfg = {.reuseaddr = true,
+				       .handler.framing.kind = NET_FRAMING_LENGTH}};
 	struct srv *s;
 	char err[NET_ERRLEN], as[NET_ADDRSTRLEN];
+	int rc;
 
-	int rc = parse(argc, argv, &cfg);
-	if (rc != 0)
-		return rc > 0 ? CLI_OK : CLI_USAGE;
+	if (!cli_args(&spec, argc, argv, &a, &rc))
+		return rc;
+	const struct srv_config cfg = a.cfg;
 	if ((rc = srv_open(&s, &cfg, err, sizeof(err))) < 0) {
 		fprintf(stderr, "socklab serve: %s\n", err);
 		return CLI_USAGE;

@@ -115,15 +115,18 @@ struct rly_bucket {
 
 /* "0.05", "5%", "0" .. "1" / "100%". */
 int rly_prob_parse(const char *s, double *out, char *err, size_t errlen);
-/* "MS", "MS±J", "MS+-J" (milliseconds, fractions allowed). */
+/* "DELAY", "DELAY±JITTER", "DELAY+-JITTER": durations of util/units.h,
+ * each with its unit ("20ms+-5ms", "1s"; only 0 may be bare), at most 1h. */
 int rly_delay_parse(const char *s, uint64_t *delay_ns, uint64_t *jitter_ns,
 		    char *err, size_t errlen);
-/* Bits per second: "1000000", "500k", "10M", "1G" (SI), optional "bps"
- * or "bit/s" suffix. At least 1. */
+/* A bit rate of util/units.h: "800kbit", "10mbit", "1gbps" (SI; a bare
+ * number is refused). 1bit to 1000gbit. */
 int rly_rate_parse(const char *s, uint64_t *bps, char *err, size_t errlen);
-/* "1,3,7" (up to RLY_MAX_CHUNKS sizes, each 1..65536) or "random:A-B". */
+/* "1,3,7" (up to RLY_MAX_CHUNKS sizes of util/units.h, each 1..65536 bytes)
+ * or "random:A-B". */
 int rly_chunk_parse(struct rly_chunk_spec *c, const char *s, char *err, size_t errlen);
-/* "MS@BYTES": stall for MS milliseconds after BYTES (>= 1) bytes. */
+/* "DURATION@BYTES" ("500ms@1000", "1s@4k"): stall for DURATION (> 0, with
+ * its unit) once BYTES (>= 1, a size) bytes are through. */
 int rly_stall_parse(const char *s, uint64_t *ns, uint64_t *at, char *err, size_t errlen);
 
 /* ---- decisions ---- */

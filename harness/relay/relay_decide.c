@@ -5,12 +5,12 @@
  * virtual clock, and the TCP chunker. See harness/relay/relay.h.
  */
 #include "harness/relay/relay.h"
+#include "util/units.h"
 
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 int rly_prob_parse(const char *s, double *out, char *err, size_t errlen)
 {
@@ -32,15 +32,17 @@ bad:
 	return -EINVAL;
 }
 
-static int ms_parse(const char *s, const char **end, uint64_t *ns)
+#define HOUR_NS (3600 * UNIT_NS_PER_SEC)
+
+/* A duration of at most an hour at the start of s. */
+static int hour_prefix(const char *s, const char **end, uint64_t *ns, char *err, size_t errlen)
 {
-	char *e;
-	errno = 0;
-	double v = strtod(s, &e);
-	if (e == s || errno || !(v >= 0.0) || v > 3600e3 || *s == '+' || *s == '-')
+	if (unit_duration_ns_prefix(s, end, ns, err, errlen) < 0)
 		return -EINVAL;
-	*ns = (uint64_t)llround(v * 1e6);
-	*end = e;
+	if (*ns > HOUR_NS) {
+		snprintf(err, errlen, "'%s': at most 1h", s);
+		return -EINVAL;
+	}
 	return 0;
 }
 
@@ -48,65 +50,46 @@ int rly_delay_parse(const char *s, uint64_t *delay_ns, uint64_t *jitter_ns,
 		    char *err, size_t errlen)
 {
 	const char *p;
-	*jitter_ns = 0;
-	if (ms_parse(s, &p, delay_ns) < 0)
-		goto bad;
-	if (strncmp(p, "ms", 2) == 0)
-		p += 2;
+	uint64_t d, j = 0;
+	if (hour_prefix(s, &p, &d, err, errlen) < 0)
+		return -EINVAL;
 	if (*p) {
-		if (strncmp(p, "\xc2\xb1", 2) == 0 || strncmp(p, "+-", 2) == 0)
-			p += 2;
-		else
+		if (strncmp(p, "\xc2\xb1", 2) != 0 && strncmp(p, "+-", 2) != 0)
 			goto bad;
-		if (ms_parse(p, &p, jitter_ns) < 0)
-			goto bad;
-		if (strncmp(p, "ms", 2) == 0)
-			p += 2;
+		if (hour_prefix(p + 2, &p, &j, err, errlen) < 0)
+			return -EINVAL;
 		if (*p)
 			goto bad;
 	}
+	*delay_ns = d;
+	*jitter_ns = j;
 	return 0;
 bad:
-	snprintf(err, errlen, "'%s' is not MS or MS\xc2\xb1JITTER (milliseconds)", s);
+	snprintf(err, errlen, "'%s' is not DELAY or DELAY\xc2\xb1JITTER (e.g. 20ms, 20ms+-5ms)", s);
 	return -EINVAL;
 }
 
 int rly_rate_parse(const char *s, uint64_t *bps, char *err, size_t errlen)
 {
-	char *end;
-	errno = 0;
-	double v = strtod(s, &end);
-	if (end == s || errno || !(v >= 1.0) || *s == '+')
-		goto bad;
-	switch (*end) {
-	case 'k': case 'K': v *= 1e3; end++; break;
-	case 'm': case 'M': v *= 1e6; end++; break;
-	case 'g': case 'G': v *= 1e9; end++; break;
-	default: break;
+	uint64_t v;
+	if (unit_bitrate(s, &v, err, errlen) < 0)
+		return -EINVAL;
+	if (v < 1 || v > 1000000000000ull) {
+		snprintf(err, errlen, "'%s': must be 1bit to 1000gbit", s);
+		return -EINVAL;
 	}
-	if (*end && strcasecmp(end, "bps") != 0 && strcasecmp(end, "bit/s") != 0 &&
-	    strcasecmp(end, "b/s") != 0)
-		goto bad;
-	if (v > 1e12)
-		goto bad;
-	*bps = (uint64_t)llround(v);
+	*bps = v;
 	return 0;
-bad:
-	snprintf(err, errlen, "'%s' is not a rate in bits/s (e.g. 800k, 10M; 1 to 1T)", s);
-	return -EINVAL;
 }
 
-static int size_parse(const char *s, const char **end, size_t *out)
+/* A chunk size, 1..65536 bytes, at the start of s. */
+static int chunk_size(const char *s, const char **end, size_t *out)
 {
-	char *e;
-	if (*s < '0' || *s > '9')
+	char why[128];
+	uint64_t v;
+	if (unit_size_prefix(s, end, &v, why, sizeof(why)) < 0 || v < 1 || v > 65536)
 		return -EINVAL;
-	errno = 0;
-	unsigned long v = strtoul(s, &e, 10);
-	if (errno || v < 1 || v > 65536)
-		return -EINVAL;
-	*out = v;
-	*end = e;
+	*out = (size_t)v;
 	return 0;
 }
 
@@ -116,15 +99,15 @@ int rly_chunk_parse(struct rly_chunk_spec *c, const char *s, char *err, size_t e
 	memset(c, 0, sizeof(*c));
 	if (strncmp(s, "random:", 7) == 0) {
 		c->kind = RLY_CHUNK_RANDOM;
-		if (size_parse(s + 7, &p, &c->lo) < 0 || *p != '-' ||
-		    size_parse(p + 1, &p, &c->hi) < 0 || *p || c->lo > c->hi)
+		if (chunk_size(s + 7, &p, &c->lo) < 0 || *p != '-' ||
+		    chunk_size(p + 1, &p, &c->hi) < 0 || *p || c->lo > c->hi)
 			goto bad;
 		return 0;
 	}
 	c->kind = RLY_CHUNK_LIST;
 	p = s;
 	for (;;) {
-		if (c->n == RLY_MAX_CHUNKS || size_parse(p, &p, &c->sizes[c->n]) < 0)
+		if (c->n == RLY_MAX_CHUNKS || chunk_size(p, &p, &c->sizes[c->n]) < 0)
 			goto bad;
 		c->n++;
 		if (*p == '\0')
@@ -142,18 +125,16 @@ bad:
 int rly_stall_parse(const char *s, uint64_t *ns, uint64_t *at, char *err, size_t errlen)
 {
 	const char *p;
-	char *e;
-	if (ms_parse(s, &p, ns) < 0 || *ns == 0 || *p != '@' || p[1] < '0' || p[1] > '9')
-		goto bad;
-	errno = 0;
-	unsigned long long v = strtoull(p + 1, &e, 10);
-	if (errno || *e || v == 0)
-		goto bad;
-	*at = v;
+	uint64_t d, n;
+	if (hour_prefix(s, &p, &d, err, errlen) < 0)
+		return -EINVAL;
+	if (d == 0 || *p != '@' || unit_size(p + 1, &n, err, errlen) < 0 || n == 0) {
+		snprintf(err, errlen, "'%s' is not DURATION@BYTES (e.g. 500ms@1000, 1s@4k)", s);
+		return -EINVAL;
+	}
+	*ns = d;
+	*at = n;
 	return 0;
-bad:
-	snprintf(err, errlen, "'%s' is not MS@BYTES (e.g. 500@1000)", s);
-	return -EINVAL;
 }
 
 /* One seed, many independent generators: mix the stream number in. */

@@ -6,6 +6,7 @@
  * file, line and column.
  */
 #include "harness/scenario/scenario_int.h"
+#include "util/units.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -15,56 +16,18 @@
 #include <string.h>
 #include <strings.h>
 
-struct unit {
-	const char *name;
-	uint64_t mult;
-};
-
-static const struct unit size_units[] = {
-	{"", 1}, {"b", 1},
-	{"k", 1ull << 10}, {"kb", 1ull << 10}, {"kib", 1ull << 10},
-	{"m", 1ull << 20}, {"mb", 1ull << 20}, {"mib", 1ull << 20},
-	{"g", 1ull << 30}, {"gb", 1ull << 30}, {"gib", 1ull << 30},
-	{NULL, 0},
-};
-
-static const struct unit duration_units[] = {
-	{"", 1000000000ull}, {"s", 1000000000ull}, {"ms", 1000000ull},
-	{"us", 1000ull}, {"ns", 1}, {"m", 60000000000ull}, {"h", 3600000000000ull},
-	{NULL, 0},
-};
-
-/* The same grammar as harness/cli/cli.c, so a value means the same in a
- * scenario and on the command line. */
-static int scaled(const char *s, const struct unit *units, uint64_t *out)
-{
-	char *end;
-	if (!isdigit((unsigned char)s[0]))
-		return -EINVAL;
-	errno = 0;
-	double v = strtod(s, &end);
-	if (errno || !isfinite(v) || v < 0)
-		return -EINVAL;
-	for (const struct unit *u = units; u->name; u++) {
-		if (strcasecmp(end, u->name) == 0) {
-			double r = v * (double)u->mult;
-			if (r > 1.8e19)
-				return -EINVAL;
-			*out = (uint64_t)(r + 0.5);
-			return 0;
-		}
-	}
-	return -EINVAL;
-}
-
+/* Sizes and durations in util/units.h's grammar, so a value means the same
+ * in a scenario and on the command line. */
 int scn_parse_size(const char *s, uint64_t *out)
 {
-	return scaled(s, size_units, out);
+	char why[128];
+	return unit_size(s, out, why, sizeof(why));
 }
 
 int scn_parse_duration_ns(const char *s, uint64_t *out)
 {
-	return scaled(s, duration_units, out);
+	char why[128];
+	return unit_duration_ns(s, out, why, sizeof(why));
 }
 
 int scn_parse_uint(const char *s, unsigned long long *out)
@@ -137,30 +100,15 @@ unsigned scn_edit_distance(const char *a, const char *b)
 	return d[n][m] > 99 ? 99 : d[n][m];
 }
 
-/* "1k" for exact powers of 1024, else bytes. */
+/* Written as util/units writes them, so the messages match the flags'. */
 void scn_fmt_size(double v, char *buf, size_t len)
 {
-	uint64_t b = (uint64_t)v;
-	if (b >= (1ull << 30) && b % (1ull << 30) == 0)
-		snprintf(buf, len, "%llug", (unsigned long long)(b >> 30));
-	else if (b >= (1ull << 20) && b % (1ull << 20) == 0)
-		snprintf(buf, len, "%llum", (unsigned long long)(b >> 20));
-	else if (b >= 1024 && b % 1024 == 0)
-		snprintf(buf, len, "%lluk", (unsigned long long)(b >> 10));
-	else
-		snprintf(buf, len, "%llu", (unsigned long long)b);
+	unit_fmt_size((uint64_t)v, buf, len);
 }
 
 void scn_fmt_duration(double sec, char *buf, size_t len)
 {
-	if (sec == 0)
-		snprintf(buf, len, "0s");
-	else if (sec < 1e-3)
-		snprintf(buf, len, "%gus", sec * 1e6);
-	else if (sec < 1)
-		snprintf(buf, len, "%gms", sec * 1e3);
-	else
-		snprintf(buf, len, "%gs", sec);
+	unit_fmt_duration((uint64_t)llround(sec * 1e9), buf, len);
 }
 
 /* What key k expects, for "expected ..." messages. */

@@ -361,7 +361,7 @@ static bool rate_run(const char *scn, const char *dbp, double mbps[2])
 }
 
 /*
- * TCP echo across the pair at link.rate 10M and 50M: the payload each way
+ * TCP echo across the pair at link.rate 10mbit and 50mbit: the payload each way
  * (bytes_sent * 8 / elapsed) is within -20%..+5% of the rate (measured here:
  * 86-95% — headers, ACKs and tbf's tail drops take the rest; without
  * shaping it is gigabits), the faster link carries more than 3x the
@@ -376,7 +376,7 @@ static void test_rate_shaped(void **state)
 	scenario(scn, sizeof(scn), "rate.yaml",
 		 "name: netns-rate\n"
 		 "topology: pair\n"
-		 "link: {rate: [10M, 50M]}\n"
+		 "link: {rate: [10mbit, 50mbit]}\n"
 		 "server: {proto: tcp, model: thread, handler: echo}\n"
 		 "clients: {count: 8, size: 16k}\n"
 		 "capture: {enabled: true, snaplen: 128}\n"
@@ -459,7 +459,7 @@ static void test_udp_loss(void **state)
 }
 
 /*
- * UDP flood of 1200-byte datagrams into link.rate 10M for 1 s: far more
+ * UDP flood of 1200-byte datagrams into link.rate 10mbit for 1 s: far more
  * than the link carries, and the sender's tbf tail-drops the rest without
  * telling the app (no IP_RECVERR, so no ENOBUFS). The accounting has them
  * as link_rate_dropped (tc's drop counter): every datagram accounted for,
@@ -476,7 +476,7 @@ static void test_rate_drops_accounted(void **state)
 	scenario(scn, sizeof(scn), "ratedrop.yaml",
 		 "name: netns-ratedrop\n"
 		 "topology: pair\n"
-		 "link: {rate: 10M}\n"
+		 "link: {rate: 10mbit}\n"
 		 "server: {proto: udp, model: iterative, handler: discard, rcvbuf: 4m}\n"
 		 "clients: {count: 2, size: 1200, flood: true}\n"
 		 "capture: {enabled: true}\n"
@@ -493,7 +493,7 @@ static void test_rate_drops_accounted(void **state)
 	double rd = qd(d, "SELECT link_rate_dropped FROM udp_summary WHERE case_id = %lld", id);
 	double wire = qd(d, "SELECT wire FROM udp_summary WHERE case_id = %lld", id);
 	double recv = qd(d, "SELECT received FROM udp_summary WHERE case_id = %lld", id);
-	print_message("rate 10M flood: sent %.0f, tbf dropped %.0f, wire %.0f, received %.0f\n",
+	print_message("rate 10mbit flood: sent %.0f, tbf dropped %.0f, wire %.0f, received %.0f\n",
 		      sent, rd, wire, recv);
 	assert_true(rd == metric(d, id, "link.rate_dropped"));
 	/* 10 Mbit/s for 1 s is about 1,000 datagrams of 1,242 bytes on the
@@ -562,7 +562,7 @@ static void test_sigint_cleanup(void **state)
 	scenario(scn, sizeof(scn), "intr.yaml",
 		 "name: netns-intr\n"
 		 "topology: pair\n"
-		 "link: {rate: 20M, loss: 1%}\n"
+		 "link: {rate: 20mbit, loss: 1%}\n"
 		 "server: {proto: tcp, handler: echo}\n"
 		 "clients: {count: 2}\n"
 		 "duration: 10s\n");
@@ -729,7 +729,7 @@ static void test_stale_reaped(void **state)
 static const char skip_text[] =
 	"name: netns-skip\n"
 	"topology: pair\n"
-	"link: {rate: 10M}\n"
+	"link: {rate: 10mbit}\n"
 	"server: {proto: tcp, handler: echo}\n"
 	"clients: {count: 1}\n"
 	"duration: 200ms\n";
@@ -801,7 +801,7 @@ static void test_bad_scenarios(void **state)
 	scenario(scn, sizeof(scn), "nolink.yaml",
 		 "server: {proto: tcp}\n"
 		 "link:\n"
-		 "  rate: 10M\n");
+		 "  rate: 10mbit\n");
 	int rc = run_cli("nolink", (const char *[]){"run", scn, "--db", ":memory:", NULL}, NULL,
 			 5000, NULL, &out, &err);
 	assert_int_equal(rc, 2);

@@ -100,7 +100,7 @@ static void test_udp_counters_add_up(void **state)
 	tl_start(&s, "--proto", "udp", NULL);
 	tl_start_verb(&r, "relay", "--proto", "udp", "--listen", "127.0.0.1:0", "--to",
 		      s.addr_str, "--loss", "10%", "--dup", "0.1", "--reorder", "0.1",
-		      "--delay", "2+-1", "--seed", "3", NULL);
+		      "--delay", "2ms+-1ms", "--seed", "3", NULL);
 	int fd = tl_dgram(&r, NULL, 0);
 	for (int i = 0; i < 300; i++) {
 		char msg[32];
@@ -192,7 +192,7 @@ static void test_tcp_reset_after(void **state)
 	tl_stop(&s);
 }
 
-/* --stall 300@100: the first 100 bytes come back at once, the rest only
+/* --stall 300ms@100: the first 100 bytes come back at once, the rest only
  * after the pause, all intact. */
 static void test_tcp_stall(void **state)
 {
@@ -203,7 +203,7 @@ static void test_tcp_stall(void **state)
 		out[i] = (uint8_t)i;
 	tl_start(&s, "--nodelay", NULL);
 	tl_start_verb(&r, "relay", "--listen", "127.0.0.1:0", "--to", s.addr_str,
-		      "--stall", "300@100", NULL);
+		      "--stall", "300ms@100", NULL);
 	int fd = tl_connect(&r);
 	double t0 = tl_ms();
 	assert_int_equal(send(fd, out, sizeof(out), 0), (ssize_t)sizeof(out));
@@ -230,7 +230,7 @@ static void test_udp_rate(void **state)
 	memset(msg, 'r', sizeof(msg));
 	tl_start(&s, "--proto", "udp", NULL);
 	tl_start_verb(&r, "relay", "--proto", "udp", "--listen", "127.0.0.1:0", "--to",
-		      s.addr_str, "--rate", "800k", "--queue", "10k", NULL);
+		      s.addr_str, "--rate", "800kbit", "--queue", "10k", NULL);
 	int fd = tl_dgram(&r, NULL, 0);
 	/* Paced a little so that the relay's own receive buffer never
 	 * overflows: only the rate queue may drop. */
@@ -298,17 +298,17 @@ static void test_tcp_delay(void **state)
 	double rtt[10];
 	tl_start(&s, "--nodelay", NULL);
 	tl_start_verb(&r, "relay", "--listen", "127.0.0.1:0", "--to", s.addr_str,
-		      "--delay", "50", NULL);
+		      "--delay", "50ms", NULL);
 	delayed_echoes(&r, rtt);
 	for (int k = 0; k < 10; k++)
 		assert_true(rtt[k] >= 49.5 && rtt[k] < 80);
-	print_message("--delay 50: echo after %.1f .. %.1f ms\n", rtt[0], rtt[9]);
+	print_message("--delay 50ms: echo after %.1f .. %.1f ms\n", rtt[0], rtt[9]);
 	tl_stop(&r);
 	assert_true(tl_stat(&r, "holds") >= 1);
 	assert_int_equal(tl_stat(&r, "bytes_c2s"), 100);
 
 	tl_start_verb(&r, "relay", "--listen", "127.0.0.1:0", "--to", s.addr_str,
-		      "--delay", "50", "--both", NULL);
+		      "--delay", "50ms", "--both", NULL);
 	delayed_echoes(&r, rtt);
 	for (int k = 0; k < 10; k++)
 		assert_true(rtt[k] >= 99.5 && rtt[k] < 140);
@@ -334,7 +334,7 @@ static double tcp_rate_once(void)
 	assert_int_equal(listen(lfd, 4), 0);
 	assert_int_equal(getsockname(lfd, (struct sockaddr *)&a, &al), 0);
 	snprintf(to, sizeof(to), "127.0.0.1:%u", ntohs(a.sin_port));
-	tl_start_verb(&r, "relay", "--listen", "127.0.0.1:0", "--to", to, "--rate", "4M", NULL);
+	tl_start_verb(&r, "relay", "--listen", "127.0.0.1:0", "--to", to, "--rate", "4mbit", NULL);
 
 	pid_t pid = fork();
 	assert_true(pid >= 0);
@@ -384,7 +384,7 @@ static double tcp_rate_once(void)
 	/* The rate of what came after the first read (which holds the
 	 * bucket's initial 20 ms burst, and more if this reader was late). */
 	double mbps = (double)(got - first) * 8 / ((t_last - t_first) / 1e3) / 1e6;
-	print_message("tcp --rate 4M: %zu bytes in %.0f ms = %.3f Mbit/s at the receiver, "
+	print_message("tcp --rate 4mbit: %zu bytes in %.0f ms = %.3f Mbit/s at the receiver, "
 		      "relay buf_peak %lld, rate_waits %lld\n", got, t_last - t_first, mbps,
 		      tl_stat(&r, "buf_peak"), tl_stat(&r, "rate_waits"));
 	assert_int_equal(tl_stat(&r, "bytes_c2s"), RATE_BYTES);
@@ -431,7 +431,7 @@ static void test_cli_errors(void **state)
 		{"--listen", "127.0.0.1:0", "--to", "127.0.0.1:9", "--nosuch", NULL},
 		{"--listen", "127.0.0.1:0", "--to", "127.0.0.1:9", "--proto", "sctp", NULL},
 		{"--listen", "127.0.0.1:0", "--to", "127.0.0.1:9", "--stall", "5", NULL},
-		{"--listen", "127.0.0.1:0", "--to", "127.0.0.1:9", "--proto", "udp", "--stall", "5@5", NULL},
+		{"--listen", "127.0.0.1:0", "--to", "127.0.0.1:9", "--proto", "udp", "--stall", "5ms@5", NULL},
 	};
 	for (size_t i = 0; i < sizeof(more) / sizeof(more[0]); i++)
 		assert_int_equal(tl_run_verb("relay", out, sizeof(out), more[i]), 2);

@@ -299,7 +299,7 @@ static void test_scenario_argv(void **state)
 		"server: {proto: udp}\n"
 		"relay:\n"
 		"  loss: 5%\n"
-		"  delay: 2+-1\n"
+		"  delay: 2ms+-1ms\n"
 		"  queue: 16k\n"
 		"  seed: [3, 4]\n"
 		"clients: {rate: 100, requests: 10}\n";
@@ -313,11 +313,11 @@ static void test_scenario_argv(void **state)
 	assert_string_equal(s->vary[0], "relay.seed");
 	assert_int_equal(scn_case_relay_argv(s, &s->cases[1], "socklab", "127.0.0.1:9000", &argv), 0);
 	assert_string_equal(joined(argv), "socklab relay --proto udp --listen 127.0.0.1:0 --to "
-			    "127.0.0.1:9000 --loss 5% --delay 2+-1 --queue 16k --seed 4");
+			    "127.0.0.1:9000 --loss 5% --delay 2ms+-1ms --queue 16k --seed 4");
 	scn_argv_free(argv);
 	assert_int_equal(scn_case_relay_argv(s, &s->cases[0], NULL, "[::1]:9000", &argv), 0);
 	assert_string_equal(joined(argv), "relay --proto udp --listen [::1]:0 --to [::1]:9000 "
-			    "--loss 5% --delay 2+-1 --queue 16k --seed 3");
+			    "--loss 5% --delay 2ms+-1ms --queue 16k --seed 3");
 	scn_argv_free(argv);
 	char *label = scn_case_label(s, &s->cases[0]);
 	assert_string_equal(label, "seed=3");
@@ -369,33 +369,47 @@ static void test_parsers(void **state)
 	for (size_t i = 0; i < sizeof(badp) / sizeof(badp[0]); i++)
 		assert_int_equal(rly_prob_parse(badp[i], &p, err, sizeof(err)), -EINVAL);
 
-	assert_int_equal(rly_delay_parse("20", &d, &j, err, sizeof(err)), 0);
+	assert_int_equal(rly_delay_parse("20ms", &d, &j, err, sizeof(err)), 0);
 	assert_int_equal(d, 20000000);
 	assert_int_equal(j, 0);
-	assert_int_equal(rly_delay_parse("20\xc2\xb1" "5", &d, &j, err, sizeof(err)), 0);
+	assert_int_equal(rly_delay_parse("20ms\xc2\xb1" "5ms", &d, &j, err, sizeof(err)), 0);
 	assert_int_equal(j, 5000000);
 	assert_int_equal(rly_delay_parse("0.5ms+-0.25ms", &d, &j, err, sizeof(err)), 0);
 	assert_int_equal(d, 500000);
 	assert_int_equal(j, 250000);
-	const char *badd[] = {"", "-1", "x", "20+", "20+-", "20+-x", "20s", "20+--1"};
+	assert_int_equal(rly_delay_parse("1s", &d, &j, err, sizeof(err)), 0);   /* once refused */
+	assert_int_equal(d, 1000000000);
+	assert_int_equal(rly_delay_parse("0", &d, &j, err, sizeof(err)), 0);
+	assert_int_equal(d, 0);
+	/* A bare delay was milliseconds here and seconds elsewhere: now refused. */
+	const char *badd[] = {"", "-1", "x", "20", "20+-5", "20ms+", "20ms+-", "20ms+-x",
+			      "20ms+--1ms", "2h", "20ms+-5"};
 	for (size_t i = 0; i < sizeof(badd) / sizeof(badd[0]); i++)
 		assert_int_equal(rly_delay_parse(badd[i], &d, &j, err, sizeof(err)), -EINVAL);
+	assert_int_equal(rly_delay_parse("20", &d, &j, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "give a unit"));
 
-	assert_int_equal(rly_rate_parse("800k", &bps, err, sizeof(err)), 0);
+	assert_int_equal(rly_rate_parse("800kbit", &bps, err, sizeof(err)), 0);
 	assert_int_equal(bps, 800000);
 	assert_int_equal(rly_rate_parse("10Mbit/s", &bps, err, sizeof(err)), 0);
 	assert_int_equal(bps, 10000000);
-	assert_int_equal(rly_rate_parse("1500", &bps, err, sizeof(err)), 0);
+	assert_int_equal(rly_rate_parse("1500bit", &bps, err, sizeof(err)), 0);
 	assert_int_equal(bps, 1500);
+	assert_int_equal(rly_rate_parse("10mbps", &bps, err, sizeof(err)), 0);
+	assert_int_equal(bps, 10000000);
 	uint64_t ns, at;
-	assert_int_equal(rly_stall_parse("500@1000", &ns, &at, err, sizeof(err)), 0);
+	assert_int_equal(rly_stall_parse("500ms@1000", &ns, &at, err, sizeof(err)), 0);
 	assert_int_equal(ns, 500000000);
 	assert_int_equal(at, 1000);
-	const char *bads[] = {"", "500", "500@", "@10", "0@10", "500@0", "500@x", "500@10x", "-1@5"};
+	assert_int_equal(rly_stall_parse("1s@4k", &ns, &at, err, sizeof(err)), 0);
+	assert_int_equal(ns, 1000000000);
+	assert_int_equal(at, 4096);
+	const char *bads[] = {"", "500ms", "500ms@", "@10", "0@10", "500ms@0", "500ms@x",
+			      "500ms@10x", "-1ms@5", "500@1000"};
 	for (size_t i = 0; i < sizeof(bads) / sizeof(bads[0]); i++)
 		assert_int_equal(rly_stall_parse(bads[i], &ns, &at, err, sizeof(err)), -EINVAL);
 
-	const char *badr[] = {"", "0", "-5", "x", "10q", "2T"};
+	const char *badr[] = {"", "0", "-5", "x", "10q", "2T", "800k", "10M", "1500", "2000gbit"};
 	for (size_t i = 0; i < sizeof(badr) / sizeof(badr[0]); i++)
 		assert_int_equal(rly_rate_parse(badr[i], &bps, err, sizeof(err)), -EINVAL);
 }

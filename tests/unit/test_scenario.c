@@ -259,7 +259,7 @@ static void test_err_wrong_type(void **state)
 		   "x.yaml:1:9: server: expected a mapping of server keys, got a list");
 	expect_err("server: {}\nclients: {size: 'uniform:9-2'}\n",
 		   "x.yaml:2:17: clients.size: size 'uniform:9-2': expected N, uniform:A-B or "
-		   "exp:MEAN (k/m suffixes allowed)");
+		   "exp:MEAN (sizes like 512, 4k, 1m)");
 }
 
 static void test_err_bad_enum(void **state)
