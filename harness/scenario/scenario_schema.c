@@ -242,13 +242,13 @@ const struct scn_key scn_schema[] = {
 	 "udp: probability that a datagram is held back behind the next one", "relay --reorder",
 	 "2%", check_prob, NULL},
 	{"relay.delay", SCN_T_STRING, NULL, NOLIMIT, NULL,
-	 "MS or MS+-JITTER: udp: delay per datagram; tcp: bytes leave that long after they "
+	 "DELAY or DELAY+-JITTER, each with a unit (20ms+-5ms): udp: delay per datagram; tcp: bytes leave that long after they "
 	 "came (a delay line on the stream, order kept)",
-	 "relay --delay", "\"20+-5\"", check_delay, NULL},
+	 "relay --delay", "\"20ms+-5ms\"", check_delay, NULL},
 	{"relay.rate", SCN_T_STRING, NULL, NOLIMIT, NULL,
-	 "bits/s (800k, 10M): udp: rate limit with a bounded queue (tail drop); tcp: token "
+	 "bit rate with a unit (800kbit, 10mbit): udp: rate limit with a bounded queue (tail drop); tcp: token "
 	 "bucket on the byte stream, reading stops while its buffer is full", "relay --rate",
-	 "10M", check_rate, NULL},
+	 "10mbit", check_rate, NULL},
 	{"relay.queue", SCN_T_SIZE, NULL, 1, GIB, "64k",
 	 "udp: the rate queue's bound in bytes", "relay --queue", "16k", NULL, NULL},
 	{"relay.rcvbuf", SCN_T_SIZE, NULL, 1, GIB, NULL,
@@ -262,8 +262,8 @@ const struct scn_key scn_schema[] = {
 	 "tcp: reset (RST) each connection after this many client bytes", "relay --reset-after",
 	 "100000", NULL, NULL},
 	{"relay.stall", SCN_T_STRING, NULL, NOLIMIT, NULL,
-	 "tcp: MS@BYTES: pause client->server MS ms once BYTES bytes are through",
-	 "relay --stall", "500@1000", check_stall, NULL},
+	 "tcp: DURATION@BYTES: pause client->server that long once BYTES bytes are through",
+	 "relay --stall", "500ms@1000", check_stall, NULL},
 	{"relay.both", SCN_T_BOOL, NULL, NOLIMIT, "false",
 	 "impair server->client too (default: client->server only)", "relay --both", "true", NULL, NULL},
 	{"relay.seed", SCN_T_INT, NULL, 0, 1e15, "1",
@@ -345,11 +345,11 @@ const struct scn_key scn_schema[] = {
 	 "the case is recorded as skipped); see docs/namespaces.md", NULL, "pair", NULL, scn_set_topology},
 	{"link", SCN_T_MAP, NULL, NOLIMIT, NULL,
 	 "the veth link of topology pair: tc tbf for rate, nftables for loss; no delay "
-	 "(there is no netem here; use a relay for delay)", NULL, "{rate: 10M, loss: 5%}", NULL, NULL},
+	 "(there is no netem here; use a relay for delay)", NULL, "{rate: 10mbit, loss: 5%}", NULL, NULL},
 	{"link.rate", SCN_T_STRING, NULL, NOLIMIT, NULL,
 	 "rate of the link in bits/s, each direction, by tc tbf; written as the relay's rate, "
-	 "e.g. 10M (default: not shaped)", NULL,
-	 "[10M, 50M]", check_link_rate, scn_set_link_rate},
+	 "e.g. 10mbit (default: not shaped)", NULL,
+	 "[10mbit, 50mbit]", check_link_rate, scn_set_link_rate},
 	{"link.loss", SCN_T_STRING, NULL, NOLIMIT, NULL,
 	 "probability that a packet from the client to the server is dropped (nftables "
 	 "numgen on the server's input hook): 0.05 or 5%", NULL, "5%", check_link_loss, scn_set_link_loss},

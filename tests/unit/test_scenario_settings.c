@@ -91,7 +91,7 @@ static void test_link_and_app_log(void **state)
 {
 	(void)state;
 	struct scn *s = load_ok("server: {proto: tcp}\ntopology: pair\n"
-				"link: {rate: 10M, loss: 5%, burst: 32k}\n"
+				"link: {rate: 10mbit, loss: 5%, burst: 32k}\n"
 				"capture: {enabled: true}\n");
 	struct scn_settings st;
 	struct scn_error err;
