@@ -1,47 +1,14 @@
 /*
- * harness/cli/cli.c — process set-up shared by the verbs (signals, the fd
- * limit) and the printing value parsers kept for callers outside the verbs.
+ * harness/cli/cli.c — process set-up shared by the verbs: signals, the fd
+ * limit.
  */
 #include "harness/cli/cli.h"
-#include "util/units.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <signal.h>
 #include <sys/resource.h>
-
-/* The value parsers for callers outside the verbs: util/units.h, printed. */
-static int printed(int rc, const char *verb, const char *flag, const char *err)
-{
-	if (rc == 0)
-		return 0;
-	fprintf(stderr, "socklab %s: %s: %s\n", verb, flag, err);
-	return -1;
-}
-
-int cli_uint(const char *verb, const char *flag, const char *s,
-	     unsigned long long min, unsigned long long max, unsigned long long *out)
-{
-	char err[256];
-	uint64_t v;
-	int rc = unit_uint(s, min, max, &v, err, sizeof(err));
-	if (rc == 0)
-		*out = v;
-	return printed(rc, verb, flag, err);
-}
-
-int cli_size(const char *verb, const char *flag, const char *s, uint64_t *out)
-{
-	char err[256];
-	return printed(unit_size(s, out, err, sizeof(err)), verb, flag, err);
-}
-
-int cli_duration_ns(const char *verb, const char *flag, const char *s, uint64_t *out)
-{
-	char err[256];
-	return printed(unit_duration_ns(s, out, err, sizeof(err)), verb, flag, err);
-}
 
 int cli_on_stop(void (*fn)(int))
 {

@@ -124,13 +124,6 @@ bool cli_args(const struct cli_spec *spec, int argc, char **argv, void *ctx, int
 /* "socklab VERB: " + the message, on stderr; returns CLI_USAGE. */
 int cli_fail(const char *verb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* For callers outside the verbs, until they use util/units.h directly:
- * each prints "socklab VERB: FLAG: why" to stderr and returns -1. */
-int cli_uint(const char *verb, const char *flag, const char *s,
-	     unsigned long long min, unsigned long long max, unsigned long long *out);
-int cli_size(const char *verb, const char *flag, const char *s, uint64_t *out);
-int cli_duration_ns(const char *verb, const char *flag, const char *s, uint64_t *out);
-
 /* Route SIGINT and SIGTERM to fn (which must be async-signal-safe):
  * how every long-running verb learns it should stop in order. 0 or -errno. */
 int cli_on_stop(void (*fn)(int));
@@ -154,9 +147,10 @@ int cmd_relay(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 
 /*
- * Parse `socklab load` flags (argv[0] is the verb) into cfg, exactly as the
- * verb does, so the runner and the CLI share one meaning of every flag.
- * Returns 0, or -EINVAL with the message in err.
+ * Parse `socklab load` flags (argv[0] is the verb) into cfg through the
+ * verb's own flag table, printing nothing: how a test (or an embedder)
+ * checks what a load command line means. Returns 0, or -EINVAL with the
+ * message in err.
  */
 struct ld_config;
 int cmd_load_config(int argc, char **argv, struct ld_config *cfg, char *err, size_t errlen);

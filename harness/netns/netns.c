@@ -296,21 +296,24 @@ int netns_pair_create(struct netns_pair *p, unsigned n, const struct netns_link 
 	if (rc == 0)
 		rc = apply_link(p, link, err, errlen);
 	if (rc < 0)
-		netns_pair_destroy(p);
+		(void)netns_pair_destroy(p, NULL, 0);   /* err keeps why the pair failed */
 	return rc;
 }
 
-void netns_pair_destroy(struct netns_pair *p)
+int netns_pair_destroy(struct netns_pair *p, char *err, size_t errlen)
 {
-	char err[512];
-	/* Deleting a namespace removes its veth end, and with it the peer. A
-	 * failure is said (the next run's netns_reap_stale cannot help while
-	 * this process lives). */
-	if (p->made_c && RUN(err, sizeof(err), "ip", "netns", "delete", p->client) < 0)
-		fprintf(stderr, "socklab: warning: %s\n", err);
-	if (p->made_s && RUN(err, sizeof(err), "ip", "netns", "delete", p->server) < 0)
-		fprintf(stderr, "socklab: warning: %s\n", err);
+	char e[2][512];
+	int rc[2] = {0, 0};
+	/* Deleting a namespace removes its veth end, and with it the peer. */
+	if (p->made_c)
+		rc[0] = RUN(e[0], sizeof(e[0]), "ip", "netns", "delete", p->client);
+	if (p->made_s)
+		rc[1] = RUN(e[1], sizeof(e[1]), "ip", "netns", "delete", p->server);
 	p->made_c = p->made_s = false;
+	int k = rc[0] < 0 ? 0 : 1;
+	if (rc[k] < 0 && err && errlen)
+		snprintf(err, errlen, "%s", e[k]);
+	return rc[k];
 }
 
 int netns_link_dropped(const struct netns_pair *p, uint64_t *packets, char *err, size_t errlen)
@@ -486,15 +489,17 @@ int netns_enter(const char *name, int *saved, char *err, size_t errlen)
 	return 0;
 }
 
-void netns_leave(int saved)
+int netns_leave(int saved)
 {
+	int rc = 0;
 	if (saved < 0)
-		return;
+		return 0;
 	/* Cannot fail for a namespace we were in and still hold open; if it
-	 * did, the thread would stay inside, so say so loudly. */
+	 * did, the thread would stay inside: the caller must say so. */
 	if (setns(saved, CLONE_NEWNET) < 0)
-		fprintf(stderr, "socklab: setns back to the host namespace: %s\n", strerror(errno));
+		rc = -errno;
 	close(saved);
+	return rc;
 }
 
 bool netns_target_allowed(const struct net_addr *addr)

@@ -100,8 +100,11 @@ int netns_link_dropped(const struct netns_pair *p, uint64_t *packets, char *err,
  */
 int netns_link_rate_dropped(const struct netns_pair *p, uint64_t *packets, char *err,
 			    size_t errlen);
-/* Remove both namespaces (their veth ends go with them). Idempotent. */
-void netns_pair_destroy(struct netns_pair *p);
+/* Remove both namespaces (their veth ends go with them). Idempotent.
+ * 0, or the first failure's -errno with the command and its stderr in err
+ * (err may be NULL): the caller says it, since the next run's
+ * netns_reap_stale cannot help while this process lives. */
+int netns_pair_destroy(struct netns_pair *p, char *err, size_t errlen);
 
 /*
  * Remove every sklab-PID-N-c/s namespace whose runner is gone: no process
@@ -115,8 +118,10 @@ int netns_reap_stale(unsigned *reaped);
  * the namespace it was in, for netns_leave. 0 or -errno with err.
  */
 int netns_enter(const char *name, int *saved, char *err, size_t errlen);
-/* Back to the saved namespace and close it; saved < 0 is ignored. */
-void netns_leave(int saved);
+/* Back to the saved namespace and close it; saved < 0 is ignored (0).
+ * 0, or -errno of setns: the thread is then still inside, which its
+ * caller must report as an error of what it was doing. */
+int netns_leave(int saved);
 
 /*
  * The safety check's exception: true when addr is in NETNS_RANGE and the

@@ -7,6 +7,8 @@
  */
 #include "harness/runner/stage.h"
 
+#include "harness/netns/netns.h"
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -154,4 +156,12 @@ int run_stages(const struct run_stage *const *t, size_t n, struct run_case *rc)
 		if (p.on[i] && t[i]->teardown)
 			t[i]->teardown(rc, rc->out->priv[i]);
 	return rc->rc;
+}
+
+int run_case_leave_ns(struct run_case *rc, int saved)
+{
+	int r = netns_leave(saved);
+	if (r < 0)
+		run_case_fail(rc, r, "setns back to the host namespace: %s", strerror(-r));
+	return r;
 }

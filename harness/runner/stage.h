@@ -140,6 +140,9 @@ int run_case_fail(struct run_case *rc, int code, const char *fmt, ...)
 /* A warning line through rc->warn ("capture unavailable: ..."). */
 void run_case_warn(struct run_case *rc, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* netns_leave(saved); a failure (the thread is still inside) is the
+ * case's error. 0 or -errno. */
+int run_case_leave_ns(struct run_case *rc, int saved);
 /* True while the case has no error and is not interrupted. */
 bool run_case_ok(const struct run_case *rc);
 

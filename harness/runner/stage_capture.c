@@ -30,8 +30,10 @@ static int before_measure(struct run_case *rc, void *priv)
 				   rc->behind[0] ? rc->behind : NULL,
 				   rc->ns_client ? NETNS_CLIENT_IFACE : NULL, rc->out->index, e,
 				   sizeof(e));
-	netns_leave(saved);
+	int left = run_case_leave_ns(rc, saved);
 	cap_case_set_run(rc->cap, rc->run_id);
+	if (left < 0)
+		return left;
 	if (r < 0)
 		run_case_warn(rc, "capture unavailable: %s; the case runs without it", e);
 	return 0;

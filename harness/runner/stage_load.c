@@ -37,11 +37,14 @@ static int set_target(struct run_case *rc)
 }
 
 /* One phase in the client namespace (the target is checked there, once).
- * -ECANCELED when interrupted before. */
-static int phase(struct run_case *rc, struct load_st *ld, bool warm, struct ld_result *res)
+ * -ECANCELED when interrupted before. *got: res holds what it measured
+ * (also when leaving the namespace then failed: nothing measured is lost). */
+static int phase(struct run_case *rc, struct load_st *ld, bool warm, struct ld_result *res,
+		 bool *got)
 {
 	char e[512];
 	int saved = -1, r = 0;
+	*got = false;
 	if (rc->ns_client && netns_enter(rc->ns_client, &saved, e, sizeof(e)) < 0)
 		return run_case_fail(rc, -EIO, "%s", e);
 	if (!ld->target_set)
@@ -55,22 +58,24 @@ static int phase(struct run_case *rc, struct load_st *ld, bool warm, struct ld_r
 		r = -ECANCELED;
 	if (r == 0 && (r = ld_run(cfg, res, e, sizeof(e))) < 0)
 		run_case_fail(rc, r, "%s", e);
-	netns_leave(saved);
+	int left = run_case_leave_ns(rc, saved);
 	if (r == 0 && res->unreachable) {
 		ld_result_free(res);
 		return run_case_fail(rc, -ECONNREFUSED, "target %s refused every client",
 				     rc->target);
 	}
-	return r;
+	*got = r == 0;
+	return r < 0 ? r : left;
 }
 
 static int warmup(struct run_case *rc, void *priv)
 {
 	struct ld_result res;
+	bool got;
 	if (!rc->s->warmup_ns)
 		return 0;
-	int r = phase(rc, priv, true, &res);
-	if (r == 0) {
+	int r = phase(rc, priv, true, &res, &got);
+	if (got) {
 		rc->warmed = true;
 		rc->warm_udp = res.udp;
 		ld_result_free(&res);
@@ -81,8 +86,9 @@ static int warmup(struct run_case *rc, void *priv)
 static int measure(struct run_case *rc, void *priv)
 {
 	struct load_st *ld = priv;
-	int r = phase(rc, ld, false, &rc->res);
-	ld->have_res = rc->measured = r == 0;
+	bool got;
+	int r = phase(rc, ld, false, &rc->res, &got);
+	ld->have_res = rc->measured = got;
 	rc->cfg = &rc->set.load;
 	return r;
 }

@@ -75,7 +75,9 @@ static int store(struct run_case *rc, void *priv)
 static void teardown(struct run_case *rc, void *priv)
 {
 	struct netns_st *ns = priv;
-	netns_pair_destroy(&ns->pair);
+	char e[512];
+	if (netns_pair_destroy(&ns->pair, e, sizeof(e)) < 0)
+		run_case_warn(rc, "%s", e);
 	rc->ns_client = rc->ns_server = NULL;
 }
 

@@ -76,9 +76,10 @@ static int begin(struct run_case *rc, void *priv)
 		run_case_fail(rc, r, "%s", e);
 	if (r == 0) {
 		r = child_start(sv->ch, argv, SERVER_START_MS, e, sizeof(e));
-		netns_leave(saved);
 		if (r < 0)
 			run_case_fail(rc, r, "%s", e);
+		if (run_case_leave_ns(rc, saved) < 0 && r == 0)
+			r = rc->rc;
 	}
 	scn_argv_free(argv);
 	if (r < 0)

@@ -171,7 +171,10 @@ static void test_tcp_chunked_framing(void **state)
 	print_message("framing none: the server took %.0f reads for 600 messages; "
 		      "framing length: %.0f messages\n", reads,
 		      metric(db, 1, 0, "server.requests"));
-	assert_true(reads > 600 * 1.5);
+	/* More reads than messages: some message came in pieces. How many
+	 * more depends on how often the server wakes (about 2,000 on a quiet
+	 * machine, 815 seen under a parallel ctest), so no ratio is asserted. */
+	assert_true(reads > 600);
 	/* The view puts the two side by side. */
 	assert_int_equal((long long)q(db, "SELECT server_messages FROM relay_messages "
 				      "WHERE run_id = 1 AND idx = 0"), 600);

@@ -247,23 +247,7 @@ static void test_help_text(void **state)
 	free(buf);
 }
 
-static void test_printing_wrappers(void **state)
-{
-	(void)state;
-	uint64_t v = 0;
-	unsigned long long u = 0;
-	assert_int_equal(cli_size("t", "--size", "4k", &v), 0);
-	assert_int_equal(v, 4096);
-	assert_int_equal(cli_size("t", "--size", "4x", &v), -1);
-	assert_int_equal(cli_duration_ns("t", "--d", "1.5s", &v), 0);
-	assert_int_equal(v, 1500000000);
-	assert_int_equal(cli_duration_ns("t", "--d", "3", &v), -1);
-	assert_int_equal(cli_uint("t", "--n", "10", 0, 10, &u), 0);
-	assert_int_equal(u, 10);
-	assert_int_equal(cli_uint("t", "--n", "11", 0, 10, &u), -1);
-}
-
-/* The runner's way in: the message comes back, nothing is printed. */
+/* The load verb's table, read without printing: the message comes back. */
 static void test_load_config(void **state)
 {
 	(void)state;
@@ -293,7 +277,6 @@ int main(void)
 		cmocka_unit_test(test_help_asked),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_help_text),
-		cmocka_unit_test(test_printing_wrappers),
 		cmocka_unit_test(test_load_config),
 	};
 	return tl_run_group(tests, NULL, NULL);
