@@ -21,8 +21,8 @@
  * Nothing here prints or exits; a failed write is counted (dropped) and
  * otherwise ignored, since logging must never change what the server does.
  */
-#ifndef SOCKLAB_SERVERS_APPLOG_H
-#define SOCKLAB_SERVERS_APPLOG_H
+#ifndef SOCKLAB_NET_APPLOG_H
+#define SOCKLAB_NET_APPLOG_H
 
 #include <stdbool.h>
 #include <stddef.h>

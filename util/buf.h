@@ -2,8 +2,8 @@
  * util/buf.h — a growable byte buffer with a read cursor: what a connection
  * has yet to write, or has read but not yet consumed.
  */
-#ifndef SOCKLAB_NET_BUF_H
-#define SOCKLAB_NET_BUF_H
+#ifndef SOCKLAB_UTIL_BUF_H
+#define SOCKLAB_UTIL_BUF_H
 
 #include <stddef.h>
 #include <stdint.h>

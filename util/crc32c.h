@@ -6,8 +6,8 @@
  * uses the crc32 instruction (several GB/s); elsewhere slicing-by-8 tables.
  * Thread-safe, no allocation; the tables are built once on first use.
  */
-#ifndef SOCKLAB_CLIENTS_CRC32C_H
-#define SOCKLAB_CLIENTS_CRC32C_H
+#ifndef SOCKLAB_UTIL_CRC32C_H
+#define SOCKLAB_UTIL_CRC32C_H
 
 #include <stddef.h>
 #include <stdint.h>

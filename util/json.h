@@ -6,8 +6,8 @@
  * (the shortest text that reads back as the same double); JSON has no NaN
  * or infinity, so those are null.
  */
-#ifndef SOCKLAB_NET_JSON_H
-#define SOCKLAB_NET_JSON_H
+#ifndef SOCKLAB_UTIL_JSON_H
+#define SOCKLAB_UTIL_JSON_H
 
 #include <stdio.h>
 

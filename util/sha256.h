@@ -6,8 +6,8 @@
  * Streaming use: sha256_init, any number of sha256_update, sha256_final.
  * One-shot: sha256_hex. No allocation, no global state.
  */
-#ifndef SOCKLAB_HARNESS_SHA256_H
-#define SOCKLAB_HARNESS_SHA256_H
+#ifndef SOCKLAB_UTIL_SHA256_H
+#define SOCKLAB_UTIL_SHA256_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -59,8 +59,8 @@
  * capture's start); 0 is a valid time, AL_T_UNKNOWN means unknown. Stream
  * offsets count payload bytes of the direction from 0 (rel_seq 1 == 0).
  */
-#ifndef SOCKLAB_HARNESS_ALIGN_H
-#define SOCKLAB_HARNESS_ALIGN_H
+#ifndef SOCKLAB_HARNESS_CAPTURE_ALIGN_H
+#define SOCKLAB_HARNESS_CAPTURE_ALIGN_H
 
 #include <stdbool.h>
 #include <stddef.h>

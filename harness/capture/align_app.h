@@ -20,8 +20,8 @@
  * Times: every al_event time is nanoseconds from the case's zero (the
  * capture's start), signed: an event before the capture is negative.
  */
-#ifndef SOCKLAB_HARNESS_ALIGN_APP_H
-#define SOCKLAB_HARNESS_ALIGN_APP_H
+#ifndef SOCKLAB_HARNESS_CAPTURE_ALIGN_APP_H
+#define SOCKLAB_HARNESS_CAPTURE_ALIGN_APP_H
 
 #include <stdbool.h>
 #include <stddef.h>

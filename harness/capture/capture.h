@@ -23,8 +23,8 @@
  * records such a case as "unavailable" and goes on: never a silent empty
  * result.
  */
-#ifndef SOCKLAB_HARNESS_CAPTURE_H
-#define SOCKLAB_HARNESS_CAPTURE_H
+#ifndef SOCKLAB_HARNESS_CAPTURE_CAPTURE_H
+#define SOCKLAB_HARNESS_CAPTURE_CAPTURE_H
 
 #include <net/if.h>
 #include <stdbool.h>

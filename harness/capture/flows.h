@@ -23,8 +23,8 @@
  *
  * Not thread-safe: one table per capture or file.
  */
-#ifndef SOCKLAB_HARNESS_FLOWS_H
-#define SOCKLAB_HARNESS_FLOWS_H
+#ifndef SOCKLAB_HARNESS_CAPTURE_FLOWS_H
+#define SOCKLAB_HARNESS_CAPTURE_FLOWS_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -12,8 +12,8 @@
  * caplen: a capture with a small snaplen still reports what was on the
  * wire, and CAP_PKT_F_TRUNC says that the payload itself was not kept.
  */
-#ifndef SOCKLAB_HARNESS_PKT_H
-#define SOCKLAB_HARNESS_PKT_H
+#ifndef SOCKLAB_HARNESS_CAPTURE_PKT_H
+#define SOCKLAB_HARNESS_CAPTURE_PKT_H
 
 #include <stdbool.h>
 #include <stddef.h>

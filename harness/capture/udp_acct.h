@@ -43,8 +43,8 @@
  *
  * Everything is an int64_t with UDP_NA (-1) for "not known" (stored NULL).
  */
-#ifndef SOCKLAB_HARNESS_UDP_ACCT_H
-#define SOCKLAB_HARNESS_UDP_ACCT_H
+#ifndef SOCKLAB_HARNESS_CAPTURE_UDP_ACCT_H
+#define SOCKLAB_HARNESS_CAPTURE_UDP_ACCT_H
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -2,8 +2,8 @@
  * harness/cli/cli.h — what every verb's command line shares: the flag
  * tables and their one parser, the exit codes, process set-up.
  */
-#ifndef SOCKLAB_HARNESS_CLI_H
-#define SOCKLAB_HARNESS_CLI_H
+#ifndef SOCKLAB_HARNESS_CLI_CLI_H
+#define SOCKLAB_HARNESS_CLI_CLI_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -14,8 +14,8 @@
  * --no-color); with --json stdout carries only the JSON document at the
  * end and the narration goes nowhere (the page for --html is still kept).
  */
-#ifndef SOCKLAB_HARNESS_DEMO_H
-#define SOCKLAB_HARNESS_DEMO_H
+#ifndef SOCKLAB_HARNESS_DEMO_DEMO_H
+#define SOCKLAB_HARNESS_DEMO_DEMO_H
 
 #include <stdbool.h>
 #include <stddef.h>

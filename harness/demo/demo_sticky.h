@@ -16,8 +16,8 @@
  * demo_sticky.c: steps 1-3 and how a run is shown (timeline, chart).
  * demo_sticky_fixes.c: step 4, the seeds' fixes.
  */
-#ifndef SOCKLAB_HARNESS_DEMO_STICKY_H
-#define SOCKLAB_HARNESS_DEMO_STICKY_H
+#ifndef SOCKLAB_HARNESS_DEMO_DEMO_STICKY_H
+#define SOCKLAB_HARNESS_DEMO_DEMO_STICKY_H
 
 #include "harness/capture/align.h"
 #include "harness/demo/demo.h"

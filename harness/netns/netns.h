@@ -36,8 +36,8 @@
  * ld_run and inherit it; a pcap handle stays bound to the namespace it was
  * opened in).
  */
-#ifndef SOCKLAB_HARNESS_NETNS_H
-#define SOCKLAB_HARNESS_NETNS_H
+#ifndef SOCKLAB_HARNESS_NETNS_NETNS_H
+#define SOCKLAB_HARNESS_NETNS_NETNS_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -17,8 +17,8 @@
  * token bucket (--rate). Impairment applies client->server, and
  * server->client too with `both`.
  */
-#ifndef SOCKLAB_HARNESS_RELAY_H
-#define SOCKLAB_HARNESS_RELAY_H
+#ifndef SOCKLAB_HARNESS_RELAY_RELAY_H
+#define SOCKLAB_HARNESS_RELAY_RELAY_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -20,8 +20,8 @@
  * al_case_clock() reads REALTIME - MONOTONIC right after the capture
  * started; stored times are t_mono + that offset - cap_start_ns.
  */
-#ifndef SOCKLAB_HARNESS_ALIGN_CASE_H
-#define SOCKLAB_HARNESS_ALIGN_CASE_H
+#ifndef SOCKLAB_HARNESS_RUNNER_ALIGN_CASE_H
+#define SOCKLAB_HARNESS_RUNNER_ALIGN_CASE_H
 
 #include <stdbool.h>
 #include <stdint.h>

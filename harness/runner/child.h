@@ -10,8 +10,8 @@
  * grace period sends SIGKILL, and the child dies with the runner
  * (PR_SET_PDEATHSIG) if the runner itself is killed.
  */
-#ifndef SOCKLAB_HARNESS_CHILD_H
-#define SOCKLAB_HARNESS_CHILD_H
+#ifndef SOCKLAB_HARNESS_RUNNER_CHILD_H
+#define SOCKLAB_HARNESS_RUNNER_CHILD_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -33,8 +33,8 @@
  * returns its reason to the caller (harness/cli/cmd_run.c), which maps the
  * run's status to the exit code.
  */
-#ifndef SOCKLAB_HARNESS_RUNNER_H
-#define SOCKLAB_HARNESS_RUNNER_H
+#ifndef SOCKLAB_HARNESS_RUNNER_RUNNER_H
+#define SOCKLAB_HARNESS_RUNNER_RUNNER_H
 
 #include <stdatomic.h>
 #include <stdbool.h>

@@ -39,8 +39,8 @@
  * Threads: every hook runs on the runner's thread; a stage that enters a
  * network namespace (netns_enter) leaves it before it returns.
  */
-#ifndef SOCKLAB_HARNESS_STAGE_H
-#define SOCKLAB_HARNESS_STAGE_H
+#ifndef SOCKLAB_HARNESS_RUNNER_STAGE_H
+#define SOCKLAB_HARNESS_RUNNER_STAGE_H
 
 #include <stdatomic.h>
 #include <stdbool.h>

@@ -23,8 +23,8 @@
  * to) is scn_schema[] in harness/scenario/scenario_schema.c; docs/scenarios.md is
  * generated from it by scn_schema_markdown().
  */
-#ifndef SOCKLAB_HARNESS_SCENARIO_H
-#define SOCKLAB_HARNESS_SCENARIO_H
+#ifndef SOCKLAB_HARNESS_SCENARIO_SCENARIO_H
+#define SOCKLAB_HARNESS_SCENARIO_SCENARIO_H
 
 #include <stdbool.h>
 #include <stddef.h>

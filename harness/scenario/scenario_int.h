@@ -3,8 +3,8 @@
  * nobody else needs: the YAML tree with its marks, the error formatter and
  * the value parsers. Public API: harness/scenario/scenario.h.
  */
-#ifndef SOCKLAB_HARNESS_SCENARIO_INT_H
-#define SOCKLAB_HARNESS_SCENARIO_INT_H
+#ifndef SOCKLAB_HARNESS_SCENARIO_SCENARIO_INT_H
+#define SOCKLAB_HARNESS_SCENARIO_SCENARIO_INT_H
 
 #include "harness/scenario/scenario.h"
 

@@ -27,8 +27,8 @@
  * newer than this build, -ENOMEM, -EIO and friends for the file); the text
  * of the last failure is db_errmsg(db), or the caller's buffer for db_open.
  */
-#ifndef SOCKLAB_HARNESS_STORE_H
-#define SOCKLAB_HARNESS_STORE_H
+#ifndef SOCKLAB_HARNESS_STORE_STORE_H
+#define SOCKLAB_HARNESS_STORE_STORE_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -3,8 +3,8 @@
  * the handle, the cached statements, the error helpers, the migrations and
  * the mapping of case parameters onto typed columns.
  */
-#ifndef SOCKLAB_HARNESS_STORE_INT_H
-#define SOCKLAB_HARNESS_STORE_INT_H
+#ifndef SOCKLAB_HARNESS_STORE_STORE_INT_H
+#define SOCKLAB_HARNESS_STORE_STORE_INT_H
 
 #include "harness/store/store.h"
 
