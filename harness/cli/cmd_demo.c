@@ -110,7 +110,9 @@ int cmd_demo(int argc, char **argv)
 
 	if (!cli_args(&spec, argc, argv, &a, &status))
 		return status;
-	const struct demo_opts o = a.o;
+	struct demo_opts o = a.o;
+	o.out = stdout;
+	o.diag = stderr;
 	const char *name = a.name[0];
 	if (o.html && !writable(o.html)) {
 		fprintf(stderr, "socklab demo: --html: %s: %s\n", o.html, strerror(errno));

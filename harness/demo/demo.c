@@ -66,7 +66,7 @@ int demo_begin(struct demo *d, const struct demo_opts *o, const char *name, cons
 	d->o = *o;
 	d->name = name;
 	d->root = geteuid() == 0;
-	d->out = o->json ? NULL : stdout;
+	d->out = o->json ? NULL : o->out;
 	if (o->html) {
 		d->html = open_memstream(&d->html_buf, &d->html_len);
 		if (!d->html)
@@ -257,7 +257,7 @@ void demo_error(struct demo *d, const char *fmt, ...)
 	d->failed = true;
 	if (json_key(d, "error"))
 		net_json_string(&d->json, msg);
-	fprintf(stderr, "socklab demo %s: %s\n", d->name, msg);
+	fprintf(d->o.diag, "socklab demo %s: %s\n", d->name, msg);
 	if (d->out)
 		fprintf(d->out, "  %s%s: %s%s\n", col(d, C_RED), demo_t(d, "ui.error"), msg,
 			col(d, C_OFF));
@@ -330,7 +330,7 @@ static int write_page(struct demo *d)
 	FILE *f = fopen(d->o.html, "w");
 	if (!f) {
 		int e = errno;
-		fprintf(stderr, "socklab demo: --html: cannot write %s: %s\n", d->o.html,
+		fprintf(d->o.diag, "socklab demo: --html: cannot write %s: %s\n", d->o.html,
 			strerror(e));
 		return -e;
 	}
@@ -342,7 +342,8 @@ static int write_page(struct demo *d)
 	fprintf(f, "<hr><p><small>socklab %s (%s), %s</small></p>\n</body></html>\n",
 		SOCKLAB_VERSION, SOCKLAB_GIT, d->root ? "root" : "not root");
 	if (fclose(f) != 0) {
-		fprintf(stderr, "socklab demo: --html: writing %s: %s\n", d->o.html, strerror(errno));
+		fprintf(d->o.diag, "socklab demo: --html: writing %s: %s\n", d->o.html,
+			strerror(errno));
 		return -EIO;
 	}
 	return 0;
@@ -353,13 +354,13 @@ int demo_end(struct demo *d)
 	int rc = d->failed ? 1 : 0;
 	close_step(d);
 	if (d->o.json) {
-		printf("{\"demo\":");
-		net_json_fputs(stdout, d->name);
-		printf(",\"lang\":\"%s\",\"quick\":%s,\"root\":%s,\"ok\":%s,\"steps\":[",
+		fprintf(d->o.out, "{\"demo\":");
+		net_json_fputs(d->o.out, d->name);
+		fprintf(d->o.out, ",\"lang\":\"%s\",\"quick\":%s,\"root\":%s,\"ok\":%s,\"steps\":[",
 		       d->o.lang == DEMO_ZH ? "zh" : "en", d->o.quick ? "true" : "false",
 		       d->root ? "true" : "false", d->failed ? "false" : "true");
-		fwrite(net_buf_head(&d->json), 1, net_buf_pending(&d->json), stdout);
-		printf("]}\n");
+		fwrite(net_buf_head(&d->json), 1, net_buf_pending(&d->json), d->o.out);
+		fprintf(d->o.out, "]}\n");
 	}
 	if (d->html) {
 		fclose(d->html);
@@ -372,6 +373,6 @@ int demo_end(struct demo *d)
 	free(d->html_buf);
 	d->html_buf = NULL;
 	net_buf_free(&d->json);
-	fflush(stdout);
+	fflush(d->o.out);
 	return rc;
 }

@@ -36,6 +36,8 @@ struct demo_opts {
 	bool json;           /* stdout: the JSON document only */
 	bool quick;          /* smaller counts, for tests */
 	const char *html;    /* write the page here; NULL: no page */
+	FILE *out;           /* narration, or the JSON with json (the verb's stdout) */
+	FILE *diag;          /* one line per error (the verb's stderr) */
 };
 
 struct demo {
@@ -60,9 +62,9 @@ const char *demo_t(const struct demo *d, const char *key);
 
 /* Start a demo: title_key is its heading. 0 or -ENOMEM. */
 int demo_begin(struct demo *d, const struct demo_opts *o, const char *name, const char *title_key);
-/* Close the JSON, print it (--json), write the page (--html). Returns a
- * CLI exit code: CLI_OK, or CLI_FAILED when a step failed or the page
- * could not be written. Frees everything. */
+/* Close the JSON, print it (--json), write the page (--html). Returns 0,
+ * or 1 when a step failed or the page could not be written (the verb's
+ * exit code). Frees everything. */
 int demo_end(struct demo *d);
 
 /* A new step: id is its JSON name, title_key its heading. Pauses for Enter
