@@ -221,15 +221,36 @@ void unit_fmt_size(uint64_t b, char *buf, size_t len)
 
 void unit_fmt_duration(uint64_t ns, char *buf, size_t len)
 {
-	double sec = (double)ns / 1e9;
-	if (ns == 0)
+	/* Exact, in the grammar's own spelling: whole hours or minutes when
+	 * they divide it and it is 100 s or more (60s stays 60s), else the
+	 * largest of s, ms, us, ns not above it with the rest as decimals
+	 * (trailing zeros trimmed), never an exponent. */
+	static const struct { uint64_t mult; const char *name; } u[] = {
+		{3600000000000ull, "h"}, {60000000000ull, "m"}, {1000000000ull, "s"},
+		{1000000ull, "ms"}, {1000ull, "us"}, {1, "ns"},
+	};
+	size_t i = 0;
+	if (ns == 0) {
 		snprintf(buf, len, "0s");
-	else if (ns < 1000)
-		snprintf(buf, len, "%lluns", (unsigned long long)ns);
-	else if (sec < 1e-3)
-		snprintf(buf, len, "%gus", sec * 1e6);
-	else if (sec < 1)
-		snprintf(buf, len, "%gms", sec * 1e3);
-	else
-		snprintf(buf, len, "%gs", sec);
+		return;
+	}
+	while (i < 2 && (ns % u[i].mult != 0 || ns < 100 * u[2].mult))
+		i++;
+	if (i == 2)
+		while (ns < u[i].mult)
+			i++;
+	uint64_t whole = ns / u[i].mult, rest = ns % u[i].mult;
+	if (rest == 0) {
+		snprintf(buf, len, "%llu%s", (unsigned long long)whole, u[i].name);
+		return;
+	}
+	int digits = 0;
+	for (uint64_t m = u[i].mult; m > 1; m /= 10)
+		digits++;
+	while (rest % 10 == 0) {
+		rest /= 10;
+		digits--;
+	}
+	snprintf(buf, len, "%llu.%0*llu%s", (unsigned long long)whole, digits,
+		 (unsigned long long)rest, u[i].name);
 }

@@ -43,7 +43,7 @@
 enum scn_type {
 	SCN_T_INT,        /* whole number within [min, max] */
 	SCN_T_SIZE,       /* bytes: 512, 4k, 1m (powers of 1024) */
-	SCN_T_DURATION,   /* 10s, 200ms, 50us, 2m, or bare seconds */
+	SCN_T_DURATION,   /* 10s, 200ms, 50us, 2m, 1h; a bare number only 0 */
 	SCN_T_BOOL,       /* true/false (yes/no, on/off) */
 	SCN_T_STRING,     /* any text; `check` may restrict it */
 	SCN_T_PATH,       /* a file or directory; a relative one written in a

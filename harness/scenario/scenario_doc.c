@@ -38,7 +38,7 @@ static void type_text(FILE *f, const struct scn_key *k)
 	case SCN_T_DURATION:
 		scn_fmt_duration(k->min, lo, sizeof(lo));
 		scn_fmt_duration(k->max, hi, sizeof(hi));
-		fprintf(f, "duration (`10s`, `200ms`, `50us`, `2m`; a bare number is seconds), "
+		fprintf(f, "duration (`10s`, `200ms`, `50us`, `2m`; with a unit, a bare number only 0), "
 			"%s to %s", lo, hi);
 		break;
 	case SCN_T_BOOL:

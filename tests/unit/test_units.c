@@ -191,8 +191,16 @@ static void test_format(void **state)
 	assert_string_equal(b, "1.5ms");
 	unit_fmt_duration(2000000000, b, sizeof(b));
 	assert_string_equal(b, "2s");
+	unit_fmt_duration(2226221499000000ull, b, sizeof(b));
+	assert_string_equal(b, "2226221.499s");
+	unit_fmt_duration(120000000000ull, b, sizeof(b));
+	assert_string_equal(b, "2m");
 	/* What is written is read back as the same quantity. */
-	const uint64_t ns[] = {1, 999, 1000, 250000, 1500000, 60000000000ull};
+	/* Exactly, and never with an exponent: fuzz_flags found 2226221499ms
+	 * printed as "2.22622e+06s", which the grammar refuses, and 9222226ns
+	 * printed as "9.22223ms", which reads back as another duration. */
+	const uint64_t ns[] = {1, 999, 1000, 250000, 1500000, 60000000000ull, 9222226,
+			       2226221499000000ull, 1000001000, 7200000000000ull};
 	for (size_t i = 0; i < sizeof(ns) / sizeof(ns[0]); i++) {
 		unit_fmt_duration(ns[i], b, sizeof(b));
 		assert_int_equal(ok(unit_duration_ns, b), ns[i]);
