@@ -13,12 +13,13 @@
 #include "harness/store/store_int.h"
 
 #include "util/buf.h"
+#include "util/json.h"
+#include "util/units.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
-#include "util/json.h"
-
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -158,44 +159,26 @@ static bool parse_int(const char *s, long long *out)
 	return end != s && *end == '\0' && errno == 0;
 }
 
-/* 512, 4k, 64KiB, 1m, 2g, 1.5k: powers of 1024, as scenario sizes are. */
+/* Sizes and durations in util/units.h's grammar, the one the scenario
+ * loader checked them with; durations in seconds. */
 static bool parse_size(const char *s, long long *out)
 {
-	static const struct { const char *suffix; double mult; } units[] = {
-		{"", 1}, {"b", 1},
-		{"k", 1024.0}, {"kb", 1024.0}, {"kib", 1024.0},
-		{"m", 1048576.0}, {"mb", 1048576.0}, {"mib", 1048576.0},
-		{"g", 1073741824.0}, {"gb", 1073741824.0}, {"gib", 1073741824.0},
-	};
-	double v;
-	const char *rest;
-	if (!number(s, &v, &rest) || v < 0)
+	char e[128];
+	uint64_t v;
+	if (unit_size(s, &v, e, sizeof(e)) < 0 || v > (uint64_t)LLONG_MAX)
 		return false;
-	for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
-		if (strcasecmp(rest, units[i].suffix) == 0 && v * units[i].mult < 9.2e18) {
-			*out = llround(v * units[i].mult);
-			return true;
-		}
-	return false;
+	*out = (long long)v;
+	return true;
 }
 
-/* 10s, 200ms, 50us, 100ns, 2m, 1h, or bare seconds; in seconds. */
 static bool parse_duration(const char *s, double *out)
 {
-	static const struct { const char *suffix; double mult; } units[] = {
-		{"", 1}, {"s", 1}, {"ms", 1e-3}, {"us", 1e-6}, {"ns", 1e-9},
-		{"m", 60}, {"min", 60}, {"h", 3600},
-	};
-	double v;
-	const char *rest;
-	if (!number(s, &v, &rest) || v < 0)
+	char e[128];
+	uint64_t ns;
+	if (unit_duration_ns(s, &ns, e, sizeof(e)) < 0)
 		return false;
-	for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
-		if (strcmp(rest, units[i].suffix) == 0) {
-			*out = v * units[i].mult;
-			return true;
-		}
-	return false;
+	*out = (double)ns / 1e9;
+	return true;
 }
 
 static bool parse_bool(const char *s, long long *out)
