@@ -12,6 +12,7 @@
 #include "harness/runner/stage.h"
 
 #include "harness/runner/child.h"
+#include "util/cmdline.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -37,6 +38,7 @@ struct rly_case_sum {
 struct relay_st {
 	struct child *ch;
 	struct rly_case_sum sum;
+	char *cmd;           /* its command line, stored (also when it failed to start) */
 };
 
 static int store_stats(struct db *db, int64_t case_id, const struct child *rly)
@@ -154,6 +156,10 @@ static int begin(struct run_case *rc, void *priv)
 	int e = scn_case_relay_argv(rc->s, rc->c, "socklab", to, &argv);
 	if (e < 0)
 		return run_case_fail(rc, e, "could not build the relay command: %s", strerror(-e));
+	if ((e = cmdline_join(argv, &r->cmd)) < 0) {
+		scn_argv_free(argv);
+		return run_case_fail(rc, e, "relay: out of memory");
+	}
 	e = child_start(r->ch, argv, RELAY_START_MS, why, sizeof(why));
 	scn_argv_free(argv);
 	if (e < 0)
@@ -174,8 +180,9 @@ static int after_measure(struct run_case *rc, void *priv)
 static int store(struct run_case *rc, void *priv)
 {
 	struct relay_st *r = priv;
-	if (!r->ch)
-		return 0;
+	int e = r->cmd ? db_case_command(rc->db, rc->case_id, DB_CHILD_RELAY, r->cmd) : 0;
+	if (e < 0 || !r->ch)
+		return e;
 	/* The server's counts cover the warmup too: compare them with the
 	 * measured requests only when there was none. */
 	sum_of(&r->sum, r->ch, rc->s->warmup_ns ? NULL : rc->srv, rc->out->m);
@@ -190,6 +197,8 @@ static void teardown(struct run_case *rc, void *priv)
 		(void)child_stop(r->ch, RELAY_STOP_MS);
 	free(r->ch);
 	r->ch = NULL;
+	free(r->cmd);
+	r->cmd = NULL;
 }
 
 const struct run_stage run_stage_relay = {

@@ -13,6 +13,7 @@
 #include "harness/netns/netns.h"
 #include "harness/runner/child.h"
 #include "servers/srv.h"
+#include "util/cmdline.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -26,6 +27,7 @@
 struct server_st {
 	struct child *ch;
 	char log_path[64];
+	char *cmd;           /* its command line, stored (also when it failed to start) */
 };
 
 static bool wanted(const struct run_case *rc)
@@ -72,6 +74,8 @@ static int begin(struct run_case *rc, void *priv)
 	sv->ch->pid = -1;
 	sv->ch->out = -1;
 	int r = serve_argv(rc, sv, &argv);
+	if (r == 0 && (r = cmdline_join(argv, &sv->cmd)) < 0)
+		run_case_fail(rc, r, "server: out of memory");
 	if (r == 0 && rc->ns_server && (r = netns_enter(rc->ns_server, &saved, e, sizeof(e))) < 0)
 		run_case_fail(rc, r, "%s", e);
 	if (r == 0) {
@@ -136,10 +140,11 @@ static int store_counters(struct db *db, int64_t id, const struct child *srv)
 static int store(struct run_case *rc, void *priv)
 {
 	struct server_st *sv = priv;
-	if (!sv->ch || !sv->ch->stats[0])
-		return 0;
+	int r = sv->cmd ? db_case_command(rc->db, rc->case_id, DB_CHILD_SERVER, sv->cmd) : 0;
+	if (r < 0 || !sv->ch || !sv->ch->stats[0])
+		return r;
 	const struct rusage *ru = &sv->ch->ru;
-	int r = store_counters(rc->db, rc->case_id, sv->ch);
+	r = store_counters(rc->db, rc->case_id, sv->ch);
 	if (r == 0)
 		r = db_case_metric(rc->db, rc->case_id, DB_M_SRV_CPU_USER_S,
 				   (double)ru->ru_utime.tv_sec + (double)ru->ru_utime.tv_usec / 1e6);
@@ -159,6 +164,8 @@ static void teardown(struct run_case *rc, void *priv)
 	free(sv->ch);
 	sv->ch = NULL;
 	rc->srv = NULL;
+	free(sv->cmd);
+	sv->cmd = NULL;
 	if (sv->log_path[0])
 		unlink(sv->log_path);
 	sv->log_path[0] = '\0';

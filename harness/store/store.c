@@ -717,6 +717,21 @@ int db_case_end(struct db *db, int64_t case_id, enum db_status status, const cha
 	return batch_close(db);
 }
 
+int db_case_command(struct db *db, int64_t case_id, enum db_child child, const char *cmd)
+{
+	struct bind b;
+	int rc;
+	enum db_stmt_id id = child == DB_CHILD_SERVER ? ST_CASE_SERVER_CMD : ST_CASE_RELAY_CMD;
+
+	if (!cmd || (child != DB_CHILD_SERVER && child != DB_CHILD_RELAY))
+		return db_invalid(db, "case command: a server or relay command line is required");
+	if ((rc = stmt_get(db, id, &b)) != 0)
+		return rc;
+	b_int(&b, 1, case_id);
+	b_text(&b, 2, cmd);
+	return stmt_run_one(db, &b, "case command", "case", case_id);
+}
+
 int db_case_metric(struct db *db, int64_t case_id, const char *name, double value)
 {
 	struct bind b;

@@ -181,6 +181,18 @@ int db_case_begin(struct db *db, int64_t run_id, size_t index,
  */
 int db_case_end(struct db *db, int64_t case_id, enum db_status status, const char *error);
 
+/* The children a case starts from a generated argv. */
+enum db_child {
+	DB_CHILD_SERVER,   /* cases.server_cmd */
+	DB_CHILD_RELAY,    /* cases.relay_cmd */
+};
+/*
+ * The command line that started the case's server or relay, as a shell
+ * reads it (util/cmdline.h), so the case can be started again by hand.
+ * Schema version 4. In the case's batch.
+ */
+int db_case_command(struct db *db, int64_t case_id, enum db_child child, const char *cmd);
+
 /*
  * One measured number. Recording a name again replaces the value. A NaN is
  * stored as NULL (e.g. a percentile of no samples).

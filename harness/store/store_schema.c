@@ -407,10 +407,17 @@ static const char migration_3[] =
 	"  ORDER BY c.run_id, c.idx;\n";
 #undef RM
 
+/* Migration 4: the command lines of the case's children (the server, the
+ * relay), as a shell reads them, so a case can be started again by hand. */
+static const char migration_4[] =
+	"ALTER TABLE cases ADD COLUMN server_cmd TEXT;"
+	"ALTER TABLE cases ADD COLUMN relay_cmd TEXT;";
+
 static const char *const migrations[] = {
 	migration_1,
 	migration_2,
 	migration_3,
+	migration_4,
 };
 
 const char *const *db_migrations(size_t *n)
@@ -453,6 +460,8 @@ static const char *const stmt_sql[ST__COUNT] = {
 		" workers, clients, duration_s, size, framing, pattern, nodelay, rate)"
 		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
 	[ST_CASE_END] = "UPDATE cases SET status = ?2, error = ?3, ended = ?4 WHERE id = ?1",
+	[ST_CASE_SERVER_CMD] = "UPDATE cases SET server_cmd = ?2 WHERE id = ?1",
+	[ST_CASE_RELAY_CMD] = "UPDATE cases SET relay_cmd = ?2 WHERE id = ?1",
 	[ST_METRIC] =
 		"INSERT INTO metrics (case_id, name, value) VALUES (?1, ?2, ?3)"
 		" ON CONFLICT (case_id, name) DO UPDATE SET value = excluded.value",

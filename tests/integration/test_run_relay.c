@@ -153,6 +153,13 @@ static void test_tcp_chunked_framing(void **state)
 	snprintf(db, sizeof(db), "%s/tcp.db", dir);
 	assert_int_equal(run(db, file, out, sizeof(out)), 0);
 
+	/* Each case's children are stored as command lines to run again. */
+	assert_int_equal((long long)q(db, "SELECT count(*) FROM cases WHERE server_cmd LIKE "
+				      "'socklab serve --proto tcp %%--framing length%%'"), 1);
+	assert_int_equal((long long)q(db, "SELECT count(*) FROM cases WHERE relay_cmd LIKE "
+				      "'socklab relay --proto tcp --listen 127.0.0.1:0 --to 127.0.0.1:%%"
+				      " --chunk random:1-16 --seed 3'"), 2);
+
 	/* Case 0, framing length: every message intact. */
 	assert_int_equal((long long)metric(db, 1, 0, "errors"), 0);
 	assert_int_equal((long long)metric(db, 1, 0, "requests"), 600);

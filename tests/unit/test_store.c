@@ -418,6 +418,29 @@ static void test_run_case_metric_round_trip(void **state)
 /* Capture rows: status and self-check, flows oriented client -> server,
  * segments with NULLs for UDP, the capture_summary view, deleting a run
  * removes them all, and bad arguments. */
+/* Schema 4: the children's command lines, each in its column. */
+static void test_case_commands(void **state)
+{
+	(void)state;
+	struct db *db = open_ok(":memory:");
+	char buf[256];
+	struct db_run_meta m = {.name = "cmd"};
+	int64_t run, c;
+	assert_int_equal(db_run_begin(db, &m, &run), 0);
+	assert_int_equal(db_case_begin(db, run, 0, NULL, 0, &c), 0);
+	assert_int_equal(db_case_command(db, c, DB_CHILD_SERVER, "socklab serve --port 0"), 0);
+	assert_int_equal(db_case_command(db, c, DB_CHILD_RELAY, "socklab relay --seed 1"), 0);
+	assert_int_equal(db_case_command(db, c, DB_CHILD_SERVER, NULL), -EINVAL);
+	assert_int_equal(db_case_command(db, c, (enum db_child)7, "x"), -EINVAL);
+	assert_int_equal(db_case_command(db, c + 1, DB_CHILD_SERVER, "x"), -ENOENT);
+	assert_int_equal(db_case_end(db, c, DB_OK, NULL), 0);
+	assert_string_equal(q_text(db, buf, sizeof buf, "SELECT server_cmd FROM cases"),
+			    "socklab serve --port 0");
+	assert_string_equal(q_text(db, buf, sizeof buf, "SELECT relay_cmd FROM cases"),
+			    "socklab relay --seed 1");
+	db_close(db);
+}
+
 static void test_capture_rows(void **state)
 {
 	(void)state;
@@ -1004,6 +1027,7 @@ int main(void)
 		cmocka_unit_test(test_foreign_database_refused),
 		cmocka_unit_test(test_foreign_db_without_app_id_refused),
 		cmocka_unit_test(test_run_case_metric_round_trip),
+		cmocka_unit_test(test_case_commands),
 		cmocka_unit_test(test_capture_rows),
 		cmocka_unit_test(test_case_summary_pivots),
 		cmocka_unit_test(test_histogram_buckets),
