@@ -27,7 +27,7 @@ struct analyze_opts {
 	const char *file[1];
 	bool json;
 	unsigned port;
-	size_t max_flows;
+	unsigned max_flows;
 };
 
 struct analysis {
@@ -46,7 +46,7 @@ static const struct cli_flag flags[] = {
 	{"json", 0, NULL, CLI_TRUE(A, json), "one JSON object on stdout instead of the table"},
 	{"filter-port", 0, "N", CLI_UNSIGNED(A, port, 1, 65535),
 	 "only TCP/UDP packets from or to port N"},
-	{"max-flows", 0, "N", CLI_SIZE(A, max_flows, 1, UINT32_MAX - 1),
+	{"max-flows", 0, "N", CLI_UNSIGNED(A, max_flows, 1, UINT32_MAX - 1),
 	 "conversations kept (default 1048576); packets of\n"
 	 "later ones are counted as untracked"},
 	{0},

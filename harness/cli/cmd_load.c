@@ -57,7 +57,10 @@ static int set_rate(const struct cli_flag *f, void *ctx, const char *arg, char *
 	char *end;
 	errno = 0;
 	double v = strtod(arg, &end);
-	if (errno || *end || !(v > 0) || v > 1e9 || !isdigit((unsigned char)arg[0]))
+	/* A number as the scenario's clients.rate takes it (".5" too); no
+	 * sign, no "inf" or "nan". */
+	if (errno || *end || !(v > 0) || v > 1e9 ||
+	    !(isdigit((unsigned char)arg[0]) || (arg[0] == '.' && isdigit((unsigned char)arg[1]))))
 		return snprintf(err, errlen, "expected a rate per second > 0, got '%s'", arg),
 		       -EINVAL;
 	*(double *)((char *)ctx + f->off) = v;

@@ -49,6 +49,10 @@ static int top_level(char **argv)
 {
 	struct top_args a = {false};
 	int status;
+	if (strcmp(argv[1], "--") == 0) {   /* the end of no flags: not a verb either */
+		fprintf(stderr, "socklab: '--': give a verb (socklab --help)\n");
+		return CLI_USAGE;
+	}
 	if (!cli_args(&spec, 2, argv, &a, &status))
 		return status;
 	printf("socklab %s (%s)\n", SOCKLAB_VERSION, SOCKLAB_GIT);

@@ -282,8 +282,10 @@ static int fill_cases(struct scn *s, const int *slot_of, size_t stride, const ch
 			rc = check_relay(s, c, file, err);
 		if (rc == 0)
 			rc = check_link(s, c, file, err);
-		/* The clients' settings as the runner will resolve them: a bad
-		 * combination (nodelay on udp) fails here, at its key. */
+		/* The case's typed settings as the runner will resolve them: a
+		 * value no case can take fails here, at its key. A combination
+		 * only some cases of a matrix make (nodelay on udp) is that
+		 * case's stored error at run time (scn_settings_target). */
 		if (rc == 0)
 			rc = scn_case_settings(s, c, st_case, err);
 	}

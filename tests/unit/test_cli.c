@@ -259,6 +259,12 @@ static void test_load_config(void **state)
 	assert_int_equal(cfg.clients, 3);
 	assert_int_equal(cfg.duration_ns, 1500000000ull);
 	assert_int_equal(cfg.size.a, 1536);
+	/* A rate written as the scenario's clients.rate may be (".5"). */
+	char *half[] = {"load", "--target", "127.0.0.1:9000", "--rate", ".5", NULL};
+	assert_int_equal(cmd_load_config(5, half, &cfg, msg, sizeof(msg)), 0);
+	assert_true(cfg.rate == 0.5);
+	char *sign[] = {"load", "--target", "127.0.0.1:9000", "--rate", "-1", NULL};
+	assert_int_equal(cmd_load_config(5, sign, &cfg, msg, sizeof(msg)), -EINVAL);
 	char *bare[] = {"load", "--target", "127.0.0.1:9000", "--duration", "2", NULL};
 	assert_int_equal(cmd_load_config(5, bare, &cfg, msg, sizeof(msg)), -EINVAL);
 	assert_non_null(strstr(msg, "--duration: '2': give a unit"));
