@@ -87,6 +87,10 @@ int cmd_run(int argc, char **argv)
 		fprintf(stderr, "socklab run: %s\n", why);
 		return res.usage ? CLI_USAGE : CLI_FAILED;
 	}
+	if (res.unstored) {   /* the summary said which; say it where errors go */
+		fprintf(stderr, "socklab run: %s\n", why);
+		return CLI_FAILED;
+	}
 	switch (res.status) {
 	case DB_OK: return CLI_OK;
 	case DB_INTERRUPTED: return CLI_INTERRUPTED;

@@ -150,8 +150,23 @@ static void verdict_of(const struct run_out *co, char *buf, size_t len)
 			 co->error[0] ? ": " : "", co->error);
 }
 
-/* Run one case once through the stages, then record its status. */
-static void run_case(const struct scn *s, struct run_out *co, struct db *db, int64_t run_id,
+/* End the case in the store. When that fails (a full disk), nothing of
+ * the case is stored as shown: the case is an error, said so, and the
+ * caller ends the run. 0 or the store's -errno. */
+static int case_end(struct db *db, int64_t case_id, struct run_out *co)
+{
+	int rc = db_case_end(db, case_id, co->status, co->error[0] ? co->error : NULL);
+	if (rc < 0) {
+		co->unstored = true;
+		co->status = DB_ERROR;
+		snprintf(co->error, sizeof(co->error), "not stored: %s", db_errmsg(db));
+	}
+	return rc;
+}
+
+/* Run one case once through the stages, then record its status. 0, or the
+ * store's -errno when the case could not be stored. */
+static int run_case(const struct scn *s, struct run_out *co, struct db *db, int64_t run_id,
 		     int64_t case_id, const struct run_opts *o, struct progress *pg,
 		     const char *label)
 {
@@ -163,8 +178,7 @@ static void run_case(const struct scn *s, struct run_out *co, struct db *db, int
 	if (!rc) {
 		snprintf(co->error, sizeof(co->error), "out of memory");
 		co->status = DB_ERROR;
-		db_case_end(db, case_id, co->status, co->error);
-		return;
+		return case_end(db, case_id, co);
 	}
 	*rc = (struct run_case){.s = s, .c = co->c, .out = co, .db = db, .run_id = run_id,
 				.case_id = case_id, .cancel = o->cancel, .live = &pg->replies,
@@ -180,10 +194,11 @@ static void run_case(const struct scn *s, struct run_out *co, struct db *db, int
 	if (rc->db_rc < 0 && !rc->err[0])
 		snprintf(rc->err, sizeof(rc->err), "store: %s", db_errmsg(db));
 	snprintf(co->error, sizeof(co->error), "%s", rc->err);
-	db_case_end(db, case_id, co->status, co->error[0] ? co->error : NULL);
+	int stored = case_end(db, case_id, co);
 	verdict_of(co, verdict, sizeof(verdict));
 	progress_end(pg, verdict);
 	free(rc);
+	return stored;
 }
 
 /* ---------------------------------------------------------------- summary */
@@ -212,6 +227,8 @@ static void case_json(FILE *f, const struct scn *s, const struct run_out *co)
 		first = 0;
 	}
 	fprintf(f, "]");
+	if (co->unstored)
+		fprintf(f, ",\"stored\":false");
 	if (co->error[0]) {   /* why, for error and skipped */
 		fprintf(f, ",\"error\":");
 		net_json_fputs(f, co->error);
@@ -223,11 +240,16 @@ static void case_json(FILE *f, const struct scn *s, const struct run_out *co)
 }
 
 static void summary_json(const struct scn *s, const struct run_out *cs, size_t n,
-			 int64_t run_id, enum db_status st, const struct run_opts *o)
+			 int64_t run_id, enum db_status st, const char *unstored,
+			 const struct run_opts *o)
 {
 	FILE *f = o->out;
 	fprintf(f, "{\"run_id\":%" PRId64 ",\"status\":\"%s\",\"db\":", run_id, db_status_name(st));
 	net_json_fputs(f, o->db_path);
+	if (unstored) {   /* not everything shown is in the store */
+		fprintf(f, ",\"stored\":false,\"store_error\":");
+		net_json_fputs(f, unstored);
+	}
 	fprintf(f, ",\"cases\":[");
 	for (size_t i = 0; i < n; i++) {
 		fputs(i ? "," : "", f);
@@ -252,7 +274,7 @@ static void case_text(FILE *f, const struct scn *s, const struct run_out *co)
 		else
 			fprintf(f, " %*.*f", width[k], cols[k] == SCN_M_LOSS_PCT ? 2 : 0, v);
 	}
-	fprintf(f, "  %s\n", db_status_name(co->status));
+	fprintf(f, "  %s%s\n", db_status_name(co->status), co->unstored ? " (NOT STORED)" : "");
 	for (size_t t = 0; t < s->nthresholds; t++)
 		if (co->failed[t])
 			fprintf(f, "     threshold failed: %s (measured %g)\n",
@@ -265,11 +287,17 @@ static void case_text(FILE *f, const struct scn *s, const struct run_out *co)
 }
 
 static void summary_text(const struct scn *s, const struct run_out *cs, size_t n,
-			 int64_t run_id, enum db_status st, const struct run_opts *o)
+			 int64_t run_id, enum db_status st, const char *unstored,
+			 const struct run_opts *o)
 {
 	FILE *f = o->out;
-	fprintf(f, "\n%s: run %" PRId64 " %s, %zu case%s, stored in %s\n", s->name, run_id,
-		db_status_name(st), n, n == 1 ? "" : "s", o->db_path);
+	if (unstored)
+		fprintf(f, "\n%s: run %" PRId64 " %s, %zu case%s, NOT all stored in %s: %s\n",
+			s->name, run_id, db_status_name(st), n, n == 1 ? "" : "s", o->db_path,
+			unstored);
+	else
+		fprintf(f, "\n%s: run %" PRId64 " %s, %zu case%s, stored in %s\n", s->name,
+			run_id, db_status_name(st), n, n == 1 ? "" : "s", o->db_path);
 	fprintf(f, "%-4s %-44s %12s %10s %10s %10s %8s %7s  %s\n", "case", "parameters",
 		"req/s", "p50 us", "p99 us", "p99.9 us", "errors", "loss %", "status");
 	for (size_t i = 0; i < n; i++)
@@ -289,6 +317,7 @@ struct run {
 	unsigned reps;
 	struct progress pg;
 	bool live;
+	char unstored[600];          /* the first store write that failed; "" none */
 };
 
 /* The case's parameters, and its repeat when there are several. */
@@ -327,20 +356,30 @@ static void case_head(const struct run *R, const struct scn_case *c, unsigned r,
  * (where report --compare sees it as noise) and not between cases. */
 static void run_matrix(struct run *R)
 {
-	char head[600], line[600];
+	char head[600], line[640];
 	int64_t case_id;
 	for (unsigned r = 0; r < R->reps && !atomic_load(R->o->cancel); r++) {
 		for (size_t i = 0; i < R->s->ncases && !atomic_load(R->o->cancel); i++) {
 			struct run_out *co = &R->cs[R->done];
 			*co = (struct run_out){.index = R->done, .c = &R->s->cases[i], .rep = r};
 			if (case_begin(R, co->c, r, &case_id) < 0) {
-				snprintf(line, sizeof(line), "store: %s", db_errmsg(R->db));
+				snprintf(R->unstored, sizeof(R->unstored), "case %zu could not "
+					 "begin: %s", R->done, db_errmsg(R->db));
+				snprintf(line, sizeof(line), "store: %s", R->unstored);
 				progress_line(&R->pg, line);
 				return;
 			}
 			case_head(R, co->c, r, head, sizeof(head));
-			run_case(R->s, co, R->db, R->run_id, case_id, R->o, &R->pg, head);
+			int stored = run_case(R->s, co, R->db, R->run_id, case_id, R->o, &R->pg,
+					      head);
 			R->done++;
+			/* A store that fails once (a full disk) takes no more: end
+			 * the run there; the cases before it stay stored. */
+			if (stored < 0) {
+				snprintf(R->unstored, sizeof(R->unstored), "case %zu %s", co->index,
+					 co->error);
+				return;
+			}
 		}
 	}
 }
@@ -409,6 +448,19 @@ static enum db_status run_status(const struct run *R)
 	return R->done < R->total ? DB_ERROR : st;
 }
 
+/* End the run in the store and close it; a failure of either (the final
+ * commit) is the run's first unstored write unless one came before. */
+static void run_close(struct run *R, enum db_status st)
+{
+	char e[512] = "";
+	if (db_run_end(R->db, R->run_id, st) < 0)
+		snprintf(e, sizeof(e), "the run's end: %s", db_errmsg(R->db));
+	if (db_close(R->db) < 0 && !e[0])
+		snprintf(e, sizeof(e), "the final commit failed");
+	if (e[0] && !R->unstored[0])
+		snprintf(R->unstored, sizeof(R->unstored), "%s", e);
+}
+
 static void run_free(struct run *R)
 {
 	for (size_t i = 0; i < R->done; i++)
@@ -437,13 +489,17 @@ int run_scenario(const struct scn *s, const struct run_opts *o, struct run_resul
 	progress_stop(&R);
 	res->status = run_status(&R);
 	res->run_id = R.run_id;
-	db_run_end(R.db, R.run_id, res->status);
-	db_close(R.db);
+	run_close(&R, res->status);
+	const char *unstored = R.unstored[0] ? R.unstored : NULL;
+	if (unstored && res->status != DB_INTERRUPTED)
+		res->status = DB_ERROR;   /* what the store could not record */
 	if (o->json)
-		summary_json(s, R.cs, R.done, R.run_id, res->status, o);
+		summary_json(s, R.cs, R.done, R.run_id, res->status, unstored, o);
 	else
-		summary_text(s, R.cs, R.done, R.run_id, res->status, o);
+		summary_text(s, R.cs, R.done, R.run_id, res->status, unstored, o);
 	fflush(o->out);
+	if ((res->unstored = unstored != NULL))
+		snprintf(err, errlen, "%s: not stored: %s", o->db_path, unstored);
 	run_free(&R);
 	return 0;
 }

@@ -59,6 +59,9 @@ struct run_result {
 	int64_t run_id;
 	bool usage;              /* run_scenario failed on the caller's input
 	                            (the database could not be opened) */
+	bool unstored;           /* a store write failed (a full disk): the run
+	                            ended there, status error, the reason in
+	                            err; the cases before it are stored */
 };
 
 /*

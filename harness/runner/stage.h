@@ -89,6 +89,8 @@ struct run_out {
 	double m[SCN_M_COUNT];             /* threshold metrics, NAN if not measured */
 	bool failed[SCN_MAX_THRESHOLDS];   /* per threshold */
 	unsigned nfailed;
+	bool unstored;                     /* its final write failed: the store
+	                                      does not hold what is shown */
 	void *priv[RUN_MAX_STAGES];        /* each stage's priv; NULL: not run */
 };
 
