@@ -713,7 +713,7 @@ static void test_sigint_interrupts(void **state)
 	char *out = tl_read_file(p.out), *err = tl_read_file(p.err);
 	if (rc != 130)
 		fail_msg("exit %d, want 130\nstdout:\n%s\nstderr:\n%s", rc, out, err);
-	assert_true(took < 3000);
+	assert_true(took < tl_bound_ms(3000));
 	assert_non_null(strstr(out, "run 1 interrupted, 1 case"));
 	free(out);
 	free(err);
@@ -936,7 +936,7 @@ static void test_target(void **state)
 	close(fd);
 	if (rc != 1)
 		fail_msg("exit %d, want 1\nstdout:\n%s\nstderr:\n%s", rc, out, err);
-	assert_true(took < 3000);
+	assert_true(took < tl_bound_ms(3000));
 	assert_non_null(strstr(out, addr));
 	free(out);
 	free(err);
