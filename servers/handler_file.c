@@ -5,6 +5,11 @@
  * a regular file beneath --root is answered with the size 2^64-1 and no
  * bytes. Names are resolved with openat2(RESOLVE_BENEATH), so "..", absolute
  * paths and symlinks cannot leave the root.
+ *
+ * Every open is non-blocking (O_NONBLOCK | O_NOCTTY) and anything but a
+ * regular file is refused once open: opening a FIFO for reading would wait
+ * for a writer forever, and a device could block too. A refused name gets
+ * the not-found size like a missing one.
  */
 #include "servers/handler.h"
 #include "servers/model.h"
@@ -21,6 +26,8 @@
 #define FILE_NAME_MAX 4096
 #define FILE_CHUNK 65536
 #define FILE_NOT_FOUND UINT64_MAX
+/* Non-blocking, so that no open waits on a FIFO or a device. */
+#define FILE_OPEN_FLAGS (O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
 
 struct file_state {
 	struct net_deframer names;
@@ -32,7 +39,7 @@ struct file_state {
 static int open_beneath(int root, const char *name)
 {
 	struct open_how how = {
-		.flags = O_RDONLY | O_CLOEXEC,
+		.flags = FILE_OPEN_FLAGS,
 		.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS,
 	};
 	long fd = syscall(SYS_openat2, root, name, &how, sizeof(how));
@@ -47,7 +54,7 @@ static int open_beneath(int root, const char *name)
 	for (const char *p = name; *p; p = strchr(p, '/') ? strchr(p, '/') + 1 : p + strlen(p))
 		if (p[0] == '.' && p[1] == '.' && (p[2] == '/' || p[2] == '\0'))
 			return -ENOENT;
-	int f = openat(root, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	int f = openat(root, name, FILE_OPEN_FLAGS | O_NOFOLLOW);
 	return f < 0 ? -errno : f;
 }
 
@@ -102,7 +109,10 @@ static int next_file(struct srv_conn *c, struct file_state *st)
 		memcpy(name, msg, len);
 		name[len] = '\0';
 		int fd = (len == 0 || memchr(name, '\0', len)) ? -ENOENT : open_beneath(st->root, name);
-		if (fd >= 0 && (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode))) {
+		/* Only a regular file, and read it blocking: the driver
+		 * expects a read to return data, never EAGAIN. */
+		if (fd >= 0 && (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode) ||
+				fcntl(fd, F_SETFL, 0) < 0)) {
 			close(fd);
 			fd = -ENOENT;
 		}
