@@ -36,7 +36,7 @@ struct srv_handler_ops;
 /* What the handler was configured with (`--handler`, `--framing`, ...). */
 struct srv_handler_cfg {
 	const struct srv_handler_ops *ops;
-	struct net_framing framing;   /* framed; max_msg also bounds file names */
+	struct net_framing framing;   /* framed; file: max_msg bounds its input */
 	uint64_t work_ns;             /* sleep:MS / spin:US per request */
 	size_t chunk;                 /* source: bytes per write */
 	char root[PATH_MAX];          /* file: directory served */

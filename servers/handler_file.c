@@ -10,12 +10,21 @@
  * regular file is refused once open: opening a FIFO for reading would wait
  * for a writer forever, and a device could block too. A refused name gets
  * the not-found size like a missing one.
+ *
+ * Input is bounded by --max-msg (FILE_LINE_DEFAULT when not given): a
+ * request line longer than that is a protocol error, and the connection
+ * closes; and while a file streams, the names a client sends behind it
+ * wait, at most --max-msg bytes of them: a client that sends more before
+ * the file has gone is closed too, counted as oversize. So a connection
+ * holds at most --max-msg bytes of input plus one file chunk, whatever
+ * its client sends. A line too long to be a path (PATH_MAX) is not found.
  */
 #include "servers/handler.h"
 #include "servers/model.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/openat2.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +32,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#define FILE_NAME_MAX 4096
+#define FILE_LINE_DEFAULT 4096   /* --max-msg not given */
 #define FILE_CHUNK 65536
 #define FILE_NOT_FOUND UINT64_MAX
 /* Non-blocking, so that no open waits on a FIFO or a device. */
@@ -31,6 +40,7 @@
 
 struct file_state {
 	struct net_deframer names;
+	size_t limit;     /* --max-msg: longest line, most input held */
 	int root;         /* directory descriptor of --root */
 	int fd;           /* file being sent, or -1 */
 	uint64_t left;    /* bytes of it still to send */
@@ -94,7 +104,7 @@ static int next_file(struct srv_conn *c, struct file_state *st)
 {
 	const uint8_t *msg;
 	size_t len;
-	char name[FILE_NAME_MAX + 1];
+	char name[PATH_MAX];
 	struct stat sb;
 
 	for (;;) {
@@ -106,9 +116,12 @@ static int next_file(struct srv_conn *c, struct file_state *st)
 		atomic_fetch_add_explicit(&srv_ctr(c->srv)->requests, 1, memory_order_relaxed);
 		if (len && msg[len - 1] == '\r')   /* clients that send "\r\n" */
 			len--;
-		memcpy(name, msg, len);
-		name[len] = '\0';
-		int fd = (len == 0 || memchr(name, '\0', len)) ? -ENOENT : open_beneath(st->root, name);
+		int fd = -ENOENT;
+		if (len > 0 && len < sizeof(name) && !memchr(msg, '\0', len)) {
+			memcpy(name, msg, len);
+			name[len] = '\0';
+			fd = open_beneath(st->root, name);
+		}
 		/* Only a regular file, and read it blocking: the driver
 		 * expects a read to return data, never EAGAIN. */
 		if (fd >= 0 && (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode) ||
@@ -137,7 +150,8 @@ static int file_setup(struct srv_conn *c)
 	struct file_state *st = calloc(1, sizeof(*st));
 	if (!st)
 		return -ENOMEM;
-	struct net_framing f = {.kind = NET_FRAMING_DELIM, .delim = '\n', .max_msg = FILE_NAME_MAX};
+	st->limit = c->cfg->framing.max_msg ? c->cfg->framing.max_msg : FILE_LINE_DEFAULT;
+	struct net_framing f = {.kind = NET_FRAMING_DELIM, .delim = '\n', .max_msg = st->limit};
 	net_deframer_init(&st->names, &f);
 	st->fd = -1;
 	st->root = open(c->cfg->root[0] ? c->cfg->root : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -150,10 +164,22 @@ static int file_setup(struct srv_conn *c)
 static int file_handle(struct srv_conn *c, const uint8_t *in, size_t n)
 {
 	struct file_state *st = c->state;
+	/* A file is streaming: what comes now waits behind it, bounded. The
+	 * blocking drivers read between the file's chunks, so without the
+	 * bound a client that reads and keeps sending grows us without end. */
+	if (st->fd >= 0 && net_deframer_buffered(&st->names) + n > st->limit)
+		return -EMSGSIZE;
 	int rc = net_deframer_push(&st->names, in, n);
 	if (rc < 0)
 		return rc;
-	return st->fd >= 0 ? 0 : next_file(c, st);
+	if (st->fd >= 0)
+		return 0;
+	if ((rc = next_file(c, st)) < 0)
+		return rc;
+	/* One read may bring a name and more than the bound behind it. */
+	if (st->fd >= 0 && net_deframer_buffered(&st->names) > st->limit)
+		return -EMSGSIZE;
+	return 0;
 }
 
 static int file_more(struct srv_conn *c)
@@ -192,7 +218,7 @@ static void file_finish(struct srv_conn *c)
 
 const struct srv_handler_ops srv_handler_file = {
 	.name = "file",
-	.help = "NAME\\n -> 8-byte size + bytes, from --root (default .)",
+	.help = "NAME\\n -> 8-byte size + bytes, from --root (default .), --max-msg",
 	.stream_only = true,
 	.setup = file_setup,
 	.handle = file_handle,

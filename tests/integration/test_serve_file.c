@@ -5,7 +5,11 @@
  *   - a FIFO under --root is refused at once with the not-found size, and
  *     the server keeps serving and stops on SIGTERM (an open that blocked
  *     on it used to hang the server and, for thread/pool/epoll, its
- *     shutdown).
+ *     shutdown);
+ *   - a client that keeps sending names while a large file streams to it
+ *     does not grow the server: what it may queue is bounded by --max-msg,
+ *     and past that the connection is closed and counted as oversize;
+ *   - --max-msg bounds the request line, as --help says.
  */
 #include "testlib/testlib.h"
 
@@ -131,10 +135,141 @@ static void test_fifo_refused(void **state)
 	}
 }
 
+/* ---------------------------------------------------------------- flood */
+
+/*
+ * Ask for the 64 MiB file, then for FLOOD_MS keep sending more names while
+ * reading (and dropping) what comes back, the way a pipelining client
+ * would. The blocking drivers read input between the file's chunks, so
+ * the server sees everything the client sends; what it holds of it must
+ * stay bounded. Before the fix it grew with every byte sent (thread:
+ * 1.5 GB in 9 s).
+ */
+#define FLOOD_MS 1500
+#define FLOOD_MAX_BYTES (512ull << 20)
+#define GROWTH_MAX_KB (8 * 1024)
+
+static void flood(const struct srv_model_ops *m)
+{
+	struct tl_server s;
+	uint8_t h[8];
+	tl_start(&s, "--model", m->name, "--handler", "file", "--root", root, NULL);
+	int fd = tl_connect(&s);
+	tl_send_all(fd, "big\n", 4);
+	assert_int_equal(tl_recv_n(fd, h, 8), 8);
+	assert_int_equal(be64(h), BIG_SIZE);
+	/* Measured with the connection served, so fork's child counts. */
+	long long base = tl_proc_tree_rss_kb(s.pid), peak = base;
+	assert_true(base > 0);
+
+	static char names[64 * 1024];
+	static uint8_t sink[256 * 1024];
+	for (size_t i = 0; i + 4 <= sizeof(names); i += 4)
+		memcpy(names + i, "big\n", 4);
+	assert_int_equal(fcntl(fd, F_SETFL, O_NONBLOCK), 0);
+
+	uint64_t sent = 0, recvd = 0;
+	bool closed = false;
+	double t0 = tl_ms(), next_sample = t0;
+	while (!closed && tl_ms() - t0 < FLOOD_MS && sent < FLOOD_MAX_BYTES) {
+		struct pollfd p = {.fd = fd, .events = POLLIN | POLLOUT};
+		if (poll(&p, 1, 50) < 0 && errno != EINTR)
+			fail_msg("poll: %s", strerror(errno));
+		if (p.revents & (POLLIN | POLLHUP | POLLERR)) {
+			ssize_t r = recv(fd, sink, sizeof(sink), 0);
+			if (r > 0)
+				recvd += (uint64_t)r;
+			else if (r == 0 || (errno != EAGAIN && errno != EINTR))
+				closed = true;
+		}
+		if (!closed && (p.revents & POLLOUT)) {
+			ssize_t w = send(fd, names, sizeof(names), MSG_NOSIGNAL);
+			if (w > 0)
+				sent += (uint64_t)w;
+			else if (w < 0 && errno != EAGAIN && errno != EINTR)
+				closed = true;
+		}
+		if (tl_ms() >= next_sample) {
+			long long kb = tl_proc_tree_rss_kb(s.pid);
+			if (kb > peak)
+				peak = kb;
+			next_sample = tl_ms() + 10;
+		}
+	}
+	long long kb = tl_proc_tree_rss_kb(s.pid);
+	if (kb > peak)
+		peak = kb;
+	close(fd);
+	print_message("%s: sent %llu KiB, read %llu KiB, RSS %lld -> peak %lld kB%s\n",
+		      m->name, (unsigned long long)(sent >> 10), (unsigned long long)(recvd >> 10),
+		      base, peak, closed ? ", closed by the server" : "");
+	if (peak - base > GROWTH_MAX_KB)
+		fail_msg("%s: server RSS grew %lld kB (from %lld) while a client sent %llu KiB",
+			 m->name, peak - base, base, (unsigned long long)(sent >> 10));
+	/* The defined behaviour past the bound: closed, counted as oversize;
+	 * and the server goes on serving. */
+	assert_true(closed);
+	int fd2 = tl_connect(&s);
+	fetch_small(fd2, m->name);
+	close(fd2);
+	tl_stop(&s);
+	assert_int_equal(tl_stat(&s, "oversize"), 1);
+	assert_int_equal(tl_stat(&s, "active"), 0);
+}
+
+static void test_flood_while_streaming(void **state)
+{
+	(void)state;
+	FOR_STREAM_MODELS(m)
+		flood(*m);
+}
+
+/* ---------------------------------------------------------------- --max-msg */
+
+/* The request line is bounded by --max-msg, not a hidden 4096: with 8k a
+ * 5000-byte name is answered (not found), with 64 a 100-byte one closes
+ * the connection as a protocol error. */
+static void test_max_msg_honoured(void **state)
+{
+	(void)state;
+	static char line[5001];
+	uint8_t h[8];
+	memset(line, 'n', sizeof(line) - 1);
+	line[sizeof(line) - 1] = '\n';
+	struct tl_server s;
+
+	tl_start(&s, "--model", "thread", "--handler", "file", "--root", root,
+		 "--max-msg", "8k", NULL);
+	int fd = tl_connect(&s);
+	tl_send_all(fd, line, sizeof(line));
+	if (tl_recv_n(fd, h, 8) != 8)
+		fail_msg("--max-msg 8k: a 5000-byte name was not answered");
+	assert_int_equal(be64(h), UINT64_MAX);
+	fetch_small(fd, "thread");
+	close(fd);
+	tl_stop(&s);
+	assert_int_equal(tl_stat(&s, "notfound"), 1);
+	assert_int_equal(tl_stat(&s, "protocol"), 0);
+
+	tl_start(&s, "--model", "thread", "--handler", "file", "--root", root,
+		 "--max-msg", "64", NULL);
+	fd = tl_connect(&s);
+	tl_send_all(fd, line + sizeof(line) - 101, 101);
+	assert_int_equal(tl_wait_closed(fd, 2000), 1);
+	close(fd);
+	fd = tl_connect(&s);
+	fetch_small(fd, "thread");
+	close(fd);
+	tl_stop(&s);
+	assert_int_equal(tl_stat(&s, "protocol"), 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_fifo_refused, tl_cleanup),
+		cmocka_unit_test_teardown(test_flood_while_streaming, tl_cleanup),
+		cmocka_unit_test_teardown(test_max_msg_honoured, tl_cleanup),
 	};
 	return tl_run_group(tests, root_up, root_down);
 }
