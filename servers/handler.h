@@ -40,6 +40,11 @@ struct srv_handler_cfg {
 	uint64_t work_ns;             /* sleep:MS / spin:US per request */
 	size_t chunk;                 /* source: bytes per write */
 	char root[PATH_MAX];          /* file: directory served */
+	/* file: resolve names as where openat2 is missing or filtered (old
+	 * kernels, seccomp), one component at a time. For tests: no flag or
+	 * scenario key sets it; the fallback is otherwise taken only when
+	 * openat2 says ENOSYS or EPERM. */
+	bool file_no_openat2;
 };
 
 /* One connection (stream) or one datagram request. */

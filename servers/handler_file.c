@@ -4,7 +4,8 @@
  * the bytes, then waits for the next name. A name that does not resolve to
  * a regular file beneath --root is answered with the size 2^64-1 and no
  * bytes. Names are resolved with openat2(RESOLVE_BENEATH), so "..", absolute
- * paths and symlinks cannot leave the root.
+ * paths and symlinks cannot leave the root; where openat2 is missing or
+ * filtered, by open_walk(), which refuses every ".." and symlink.
  *
  * Every open is non-blocking (O_NONBLOCK | O_NOCTTY) and anything but a
  * regular file is refused once open: opening a FIFO for reading would wait
@@ -46,26 +47,74 @@ struct file_state {
 	uint64_t left;    /* bytes of it still to send */
 };
 
-static int open_beneath(int root, const char *name)
+/*
+ * Where openat2 is missing or filtered: walk the name one component at a
+ * time from the root, each directory opened with O_NOFOLLOW | O_DIRECTORY
+ * beneath the one before and the last component with O_NOFOLLOW. An
+ * absolute name, a ".." and a symlink anywhere are refused (-ENOENT; the
+ * kernel's ELOOP or ENOTDIR for a link), so nothing can lead out of the
+ * root. Stricter than openat2's RESOLVE_BENEATH, which follows links and
+ * ".." that stay inside: without it we could not tell. Empty and "."
+ * components are skipped, as the kernel would.
+ */
+static int open_walk(int root, const char *name)
+{
+	char part[NAME_MAX + 1];
+	int dir = root, rc = -ENOENT;
+	const char *p = name;
+
+	if (name[0] == '/')
+		return -ENOENT;
+	for (;;) {
+		const char *slash = strchr(p, '/');
+		size_t n = slash ? (size_t)(slash - p) : strlen(p);
+		if (n > NAME_MAX) {
+			rc = -ENAMETOOLONG;
+			break;
+		}
+		memcpy(part, p, n);
+		part[n] = '\0';
+		if (strcmp(part, "..") == 0)
+			break;
+		if (!slash) {
+			/* "dir/" or "." as the last component: a directory. */
+			if (n == 0 || strcmp(part, ".") == 0)
+				break;
+			int fd = openat(dir, part, FILE_OPEN_FLAGS | O_NOFOLLOW);
+			rc = fd < 0 ? -errno : fd;
+			break;
+		}
+		p = slash + 1;
+		if (n == 0 || strcmp(part, ".") == 0)
+			continue;
+		int next = openat(dir, part, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (next < 0) {
+			rc = -errno;
+			break;
+		}
+		if (dir != root)
+			close(dir);
+		dir = next;
+	}
+	if (dir != root)
+		close(dir);
+	return rc;
+}
+
+static int open_beneath(int root, const char *name, bool no_openat2)
 {
 	struct open_how how = {
 		.flags = FILE_OPEN_FLAGS,
 		.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS,
 	};
-	long fd = syscall(SYS_openat2, root, name, &how, sizeof(how));
-	if (fd >= 0)
-		return (int)fd;
-	if (errno != ENOSYS && errno != EPERM)
-		return -errno;
-	/* openat2 filtered (old kernel, seccomp): refuse absolute names and
-	 * ".." components ourselves, and refuse to follow a final symlink. */
-	if (name[0] == '/')
-		return -ENOENT;
-	for (const char *p = name; *p; p = strchr(p, '/') ? strchr(p, '/') + 1 : p + strlen(p))
-		if (p[0] == '.' && p[1] == '.' && (p[2] == '/' || p[2] == '\0'))
-			return -ENOENT;
-	int f = openat(root, name, FILE_OPEN_FLAGS | O_NOFOLLOW);
-	return f < 0 ? -errno : f;
+	if (!no_openat2) {
+		long fd = syscall(SYS_openat2, root, name, &how, sizeof(how));
+		if (fd >= 0)
+			return (int)fd;
+		if (errno != ENOSYS && errno != EPERM)
+			return -errno;
+	}
+	return open_walk(root, name);
 }
 
 static void put_size(struct srv_conn *c, uint64_t v)
@@ -120,7 +169,7 @@ static int next_file(struct srv_conn *c, struct file_state *st)
 		if (len > 0 && len < sizeof(name) && !memchr(msg, '\0', len)) {
 			memcpy(name, msg, len);
 			name[len] = '\0';
-			fd = open_beneath(st->root, name);
+			fd = open_beneath(st->root, name, c->cfg->file_no_openat2);
 		}
 		/* Only a regular file, and read it blocking: the driver
 		 * expects a read to return data, never EAGAIN. */
