@@ -36,10 +36,15 @@ struct srv_handler_ops;
 /* What the handler was configured with (`--handler`, `--framing`, ...). */
 struct srv_handler_cfg {
 	const struct srv_handler_ops *ops;
-	struct net_framing framing;   /* framed; max_msg also bounds file names */
+	struct net_framing framing;   /* framed; file: max_msg bounds its input */
 	uint64_t work_ns;             /* sleep:MS / spin:US per request */
 	size_t chunk;                 /* source: bytes per write */
 	char root[PATH_MAX];          /* file: directory served */
+	/* file: resolve names as where openat2 is missing or filtered (old
+	 * kernels, seccomp), one component at a time. For tests: no flag or
+	 * scenario key sets it; the fallback is otherwise taken only when
+	 * openat2 says ENOSYS or EPERM. */
+	bool file_no_openat2;
 };
 
 /* One connection (stream) or one datagram request. */

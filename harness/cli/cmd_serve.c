@@ -105,8 +105,10 @@ static const struct cli_flag flags[] = {
 	{"framing", 0, "F", CLI_FN(set_framing),
 	 "framed handler: length (u32 big-endian, default),\ndelim, delim:C"},
 	{"max-msg", 0, "SIZE", CLI_SIZE(S, cfg.handler.framing.max_msg, 1, UINT32_MAX),
-	 "framed/file: largest message accepted (default 1m);\n"
-	 "datagrams: longer ones are truncated and counted"},
+	 "framed: largest message accepted (default 1m); file:\n"
+	 "longest name, most input queued while a file streams\n"
+	 "(default 4k); datagrams: longer ones are truncated\n"
+	 "and counted"},
 	{"root", 0, "DIR", CLI_FN(set_root), "file handler: directory served (default .)"},
 	{"chunk", 0, "SIZE", CLI_SIZE(S, cfg.handler.chunk, 1, 64u << 20),
 	 "source handler: bytes per write (default 64k)"},

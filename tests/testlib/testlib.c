@@ -442,6 +442,31 @@ static int count_children(pid_t ppid, bool zombies_only)
 	return n;
 }
 
+long long tl_proc_tree_rss_kb(pid_t pid)
+{
+	long long kb = tl_proc_rss_kb(pid);
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	if (kb < 0 || !d) {
+		if (d)
+			closedir(d);
+		return kb;
+	}
+	while ((e = readdir(d)) != NULL) {
+		char buf[1024], *f[4];
+		if (e->d_name[0] < '1' || e->d_name[0] > '9')
+			continue;
+		pid_t c = (pid_t)atoi(e->d_name);
+		if (proc_stat_fields(c, f, 4, buf, sizeof(buf)) < 2 || atoi(f[1]) != (int)pid)
+			continue;
+		long long ck = tl_proc_rss_kb(c);
+		if (ck > 0)   /* a child that just exited has no VmRSS */
+			kb += ck;
+	}
+	closedir(d);
+	return kb;
+}
+
 int tl_zombie_children(pid_t ppid)
 {
 	return count_children(ppid, true);

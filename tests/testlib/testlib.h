@@ -101,6 +101,9 @@ long long tl_proc_cpu_ticks(pid_t pid);
 long long tl_proc_status_kb(pid_t pid, const char *field);
 /* VmRSS of pid in kB; -1 if unreadable. */
 long long tl_proc_rss_kb(pid_t pid);
+/* VmRSS of pid plus that of each of its children (the fork and prefork
+ * models serve in children) in kB; -1 if pid's is unreadable. */
+long long tl_proc_tree_rss_kb(pid_t pid);
 /* Children of ppid in state Z (zombies), from /proc/[pid]/stat. */
 int tl_zombie_children(pid_t ppid);
 /* All children of ppid, any state. */

@@ -18,7 +18,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/openat2.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "net/clock.h"
@@ -498,6 +500,82 @@ static void test_file(void **state)
 	remove_tree(&t);
 }
 
+/*
+ * The same refusals through openat2 and through the fallback taken where
+ * openat2 is missing or filtered (forced by cfg.file_no_openat2). The
+ * fallback used to openat(O_NOFOLLOW) the whole name, which refuses a
+ * final symlink but follows one in the middle: "link/secret", link being
+ * a symlink to a directory outside the root, read the secret.
+ */
+static void test_file_resolve_both_paths(void **state)
+{
+	(void)state;
+	struct tree t;
+	struct srv_handler_cfg h;
+	struct srv_conn c;
+	struct net_buf body = {0};
+	char p[256];
+
+	make_tree(&t, 1000);
+	snprintf(p, sizeof(p), "%s/link", t.root);
+	assert_int_equal(symlink(t.outside, p), 0);
+	snprintf(p, sizeof(p), "%s/sub/up", t.root);
+	assert_int_equal(symlink("..", p), 0);
+
+	struct open_how how = {.flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC,
+			       .resolve = RESOLVE_BENEATH};
+	long probe = syscall(SYS_openat2, AT_FDCWD, ".", &how, sizeof(how));
+	if (probe >= 0)
+		close((int)probe);
+	else
+		print_message("openat2 unavailable here (%s): both passes take the fallback\n",
+			      strerror(errno));
+
+	for (int fallback = 0; fallback < 2; fallback++) {
+		memset(&h, 0, sizeof(h));
+		assert_int_equal(srv_handler_parse(&h, "file", err, sizeof(err)), 0);
+		snprintf(h.root, sizeof(h.root), "%s", t.root);
+		h.file_no_openat2 = fallback;
+		struct srv *s = open_srv(NET_TCP, &h);
+		const char *path = fallback ? "fallback" : "openat2";
+
+		begin(&c, s);
+		assert_int_equal(request(&c, "hello.txt\n", &body), 12);
+		assert_int_equal(request(&c, "sub/inner\n", &body), 2);
+		assert_int_equal(request(&c, "./sub//inner\n", &body), 2);
+		assert_memory_equal(net_buf_head(&body), "in", 2);
+		const char *refused[] = {
+			"link/secret\n", "link/./secret\n", "link\n", "escape\n",
+			"escape-rel\n", "../etc/passwd\n", "/etc/passwd\n",
+			"sub/../../etc/passwd\n", "sub/up/hello.txt/\n", "sub/\n",
+			"missing/x\n", "hello.txt/x\n",
+		};
+		for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+			uint64_t size = request(&c, refused[i], &body);
+			if (size != UINT64_MAX)
+				fail_msg("%s: '%.*s' answered size %llu: %.*s", path,
+					 (int)strlen(refused[i]) - 1, refused[i],
+					 (unsigned long long)size, (int)net_buf_pending(&body),
+					 (const char *)net_buf_head(&body));
+		}
+		/* A link that stays inside: openat2 follows it; the fallback
+		 * cannot tell where a link leads and refuses every one. */
+		uint64_t alias = request(&c, "alias\n", &body);
+		if (fallback)
+			assert_true(alias == UINT64_MAX);
+		else
+			assert_int_equal(alias, 12);
+		srv_conn_end(&c);
+		srv_close(s);
+	}
+	snprintf(p, sizeof(p), "%s/link", t.root);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s/sub/up", t.root);
+	unlink(p);
+	net_buf_free(&body);
+	remove_tree(&t);
+}
+
 /* ---------------------------------------------------------------- datagrams */
 
 static void test_dgram(void **state)
@@ -564,6 +642,7 @@ int main(void)
 		cmocka_unit_test(test_framed),
 		cmocka_unit_test(test_source),
 		cmocka_unit_test(test_file),
+		cmocka_unit_test(test_file_resolve_both_paths),
 		cmocka_unit_test(test_dgram),
 	};
 	return tl_run_group(tests, NULL, NULL);
