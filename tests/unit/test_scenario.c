@@ -238,6 +238,26 @@ static void test_matrix_not_here(void **state)
 
 /* ---- one test per error class ---- */
 
+/* A value of the right type out of range states the range, also when it
+ * is too large for 64 bits (issue 17, finding 9). */
+static void test_err_out_of_range(void **state)
+{
+	(void)state;
+	expect_err("server: {}\nclients:\n  count: 10000000\n",
+		   "x.yaml:3:10: clients.count: expected a positive integer, at most 1000000, "
+		   "got '10000000'");
+	expect_err("server: {}\nclients:\n  count: 99999999999999999999999\n",
+		   "x.yaml:3:10: clients.count: expected a positive integer, at most 1000000, "
+		   "got '99999999999999999999999'");
+	expect_err("server: {}\nduration: 100000h\n",
+		   "x.yaml:2:11: duration: expected a duration from 1ms to 24h, got '100000h'");
+	expect_err("server: {}\nduration: 99999999999h\n",
+		   "x.yaml:2:11: duration: expected a duration from 1ms to 24h, got '99999999999h'");
+	expect_err("server: {max_msg: 99999999999999999999}\n",
+		   "x.yaml:1:19: server.max_msg: expected a size from 1 to 4294967295, "
+		   "got '99999999999999999999'");
+}
+
 static void test_err_wrong_type(void **state)
 {
 	(void)state;
@@ -576,6 +596,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_matrix_not_here),
 		cmocka_unit_test(test_paths_from_scenario_dir),
 		cmocka_unit_test(test_err_wrong_type),
+		cmocka_unit_test(test_err_out_of_range),
 		cmocka_unit_test(test_err_bad_enum),
 		cmocka_unit_test(test_err_model),
 		cmocka_unit_test(test_err_handler),
