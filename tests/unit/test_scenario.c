@@ -257,6 +257,9 @@ static void test_err_out_of_range(void **state)
 		   "x.yaml:2:11: duration: expected a duration from 1ms to 24h, got '100000h'");
 	expect_err("server: {}\nduration: 99999999999h\n",
 		   "x.yaml:2:11: duration: expected a duration from 1ms to 24h, got '99999999999h'");
+	expect_err("server: {}\nclients: {size: 0}\n",
+		   "x.yaml:2:17: clients.size: size '0': at least 1 byte "
+		   "(an empty request has no reply to wait for)");
 	expect_err("server: {max_msg: 99999999999999999999}\n",
 		   "x.yaml:1:19: server.max_msg: expected a size from 1 to 4294967295, "
 		   "got '99999999999999999999'");
