@@ -240,6 +240,20 @@ static void test_matrix_not_here(void **state)
 		   "x.yaml:2:9: warmup: expected a duration like 10s, 200ms, got a list");
 }
 
+/* A NUL escaped into a double-quoted value ("ab\0cd") would cut the C
+ * string short in silence (the run was stored as "ab"): refused where it is
+ * (issue 17, finding 9). */
+static void test_err_nul_in_value(void **state)
+{
+	(void)state;
+	expect_err("name: \"ab\\0cd\"\nserver: {}\n",
+		   "x.yaml:1:7: yaml: a NUL character (\\0) in a value; "
+		   "a scenario's text cannot hold one");
+	expect_err("server:\n  path: \"/tmp/a\\x00b\"\n",
+		   "x.yaml:2:9: yaml: a NUL character (\\0) in a value; "
+		   "a scenario's text cannot hold one");
+}
+
 /* ---- one test per error class ---- */
 
 /* A value of the right type out of range states the range, also when it
@@ -661,6 +675,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_matrix_not_here),
 		cmocka_unit_test(test_paths_from_scenario_dir),
 		cmocka_unit_test(test_err_wrong_type),
+		cmocka_unit_test(test_err_nul_in_value),
 		cmocka_unit_test(test_err_out_of_range),
 		cmocka_unit_test(test_err_bad_enum),
 		cmocka_unit_test(test_err_model),
