@@ -39,6 +39,13 @@ int pl_size_parse(struct pl_size *s, const char *str, uint64_t max,
 			goto bad;
 		s->b = s->a;
 	}
+	/* A draw is clamped to at least 1 byte: refuse 0 rather than send
+	 * 1 byte when 0 was asked for. */
+	if (s->a == 0) {
+		snprintf(err, errlen, "size '%s': at least 1 byte "
+			 "(an empty request has no reply to wait for)", str);
+		return -EINVAL;
+	}
 	if (s->a > max || s->b > max) {
 		snprintf(err, errlen, "size '%s': at most %" PRIu64 " bytes", str, max);
 		return -EINVAL;

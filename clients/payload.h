@@ -35,7 +35,7 @@ struct pl_size {
 };
 
 /* Parse a size spec (see above; k/m suffixes are powers of 1024). Sizes
- * must be 0..max. Returns 0 or -EINVAL with text in err. */
+ * must be 1..max. Returns 0 or -EINVAL with text in err. */
 int pl_size_parse(struct pl_size *s, const char *str, uint64_t max,
 		  char *err, size_t errlen);
 const char *pl_size_str(const struct pl_size *s, char *buf, size_t len);

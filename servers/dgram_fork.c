@@ -2,16 +2,20 @@
  * servers/dgram_fork.c — ForkingUDPServer: a process per datagram. The
  * child answers on the inherited socket and exits; the parent reaps.
  * Processes in flight are bounded by --max-conns (default 64): beyond
- * that the parent waits for one to exit before reading on.
+ * that the parent waits for one to exit before reading on. While idle the
+ * parent wakes every poll interval to reap, so the last child does not stay
+ * a zombie until the next datagram.
  */
 #include "servers/model.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "net/clock.h"
+#include "net/sock.h"
 
 #define DEFAULT_INFLIGHT 64
 
@@ -30,6 +34,13 @@ static int dgram_fork_serve(struct srv *s)
 			net_sleep_ns(1000000);
 			srv_reap(s);
 		}
+		/* srv_recv_dgram() waits without a timeout: wait here first,
+		 * bounded by the poll interval, so that reaping goes on. */
+		int w = net_wait(fd, POLLIN, srv_stop_fd(s), cfg->poll_interval_ms);
+		if (w == -ECANCELED)
+			break;
+		if (w == 0)
+			continue;
 		struct net_addr peer;
 		ssize_t n = srv_recv_dgram(s, fd, buf, SRV_DGRAM_MAX, &peer);
 		if (n == -ECANCELED)

@@ -6,9 +6,9 @@
  * Reads with pcap_next_ex into the parser (pkt.h) and the flow table
  * (flows.h); nothing is allocated per packet. Packet and byte counts per
  * conversation are those of `tshark -q -z conv,tcp` / `conv,udp`.
- * Exit 0 when the file was read (a file cut short mid-record is reported
- * and analysed up to the cut), 2 on bad flags or a file that is missing,
- * unreadable or not a capture.
+ * Exit 0 when the file was read (a file cut short mid-record, or a corrupt
+ * record, is reported with its offset and analysed up to it), 2 on bad flags
+ * or a file that is missing, unreadable or not a capture.
  */
 #include "util/json.h"
 #include "harness/cli/cli.h"
@@ -70,20 +70,41 @@ static const struct cli_spec spec = {
 	.args_missing = "missing FILE.pcap (socklab analyze --help)",
 };
 
-/* Feed every record to the analysis. A read error after some records (a
- * file cut mid-record) is kept in a->read_error; the records before it count. */
+/* An original (wire) length beyond this is a corrupt field, not a frame:
+ * Linux hands a capture at most 512 KiB (BIG TCP), other systems 64 KiB. */
+#define WIRELEN_MAX (1u << 20)
+
+/* Feed every record to the analysis. A read error after some records is
+ * kept in a->read_error with the offset of the record (or block) it is in,
+ * told apart: a file cut mid-record ("file ends early") or a record whose
+ * header is corrupt; the records before it count. A record whose original
+ * length is smaller than its captured length or implausibly large counts
+ * its captured length (a field of 0xFFFFFFFF is not 4 GiB on the wire). */
 static void read_all(pcap_t *pc, struct analysis *a, uint16_t port)
 {
 	struct pcap_pkthdr *h;
 	const u_char *bytes;
+	FILE *f = pcap_file(pc);
+	long at = f ? ftell(f) : -1;    /* where the next record starts */
 	int rc;
 
 	while ((rc = pcap_next_ex(pc, &h, &bytes)) == 1) {
 		uint64_t ts = (uint64_t)h->ts.tv_sec * 1000000000u + (uint64_t)h->ts.tv_usec;
-		cap_flows_account(a->flows, &a->t, a->link, bytes, h->caplen, h->len, ts, port);
+		uint32_t wire = h->len;
+		if (wire < h->caplen || wire > WIRELEN_MAX)
+			wire = h->caplen;
+		cap_flows_account(a->flows, &a->t, a->link, bytes, h->caplen, wire, ts, port);
+		at = f ? ftell(f) : -1;
 	}
-	if (rc == PCAP_ERROR)
-		snprintf(a->read_error, sizeof(a->read_error), "%s", pcap_geterr(pc));
+	if (rc != PCAP_ERROR)
+		return;
+	const char *e = pcap_geterr(pc);
+	const char *what = strstr(e, "truncated") ? "file ends early in the record" :
+			   "corrupt record";
+	if (at >= 0)
+		snprintf(a->read_error, sizeof(a->read_error), "%s at offset %ld: %s", what, at, e);
+	else
+		snprintf(a->read_error, sizeof(a->read_error), "%s: %s", what, e);
 }
 
 static double secs(uint64_t ns)
@@ -199,7 +220,7 @@ static void print_table(FILE *f, const struct analysis *a, const struct analyze_
 		(unsigned long long)t->rc[CAP_PKT_BAD_LINKTYPE],
 		(unsigned long long)t->filtered, (unsigned long long)t->untracked);
 	if (a->read_error[0])
-		fprintf(f, "warning: file ends early: %s\n", a->read_error);
+		fprintf(f, "warning: %s\n", a->read_error);
 }
 
 static pcap_t *open_file(const char *file)

@@ -516,10 +516,16 @@ nomem:
 	return -ENOMEM;
 }
 
-/* Read a whole regular file of at most SCN_MAX_BYTES. */
+/*
+ * Read a whole file: a regular file, or a pipe or FIFO (`socklab run
+ * <(cat x.yaml)`), which has no size to check beforehand. At most
+ * SCN_MAX_BYTES + 1 bytes are read, so that scn_load_string refuses a larger
+ * one with the limit in its message, without reading on to the end.
+ */
 static int read_file(const char *path, char **buf, size_t *len)
 {
 	struct stat sb;
+	char *b = NULL;
 	int rc, fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
@@ -527,29 +533,42 @@ static int read_file(const char *path, char **buf, size_t *len)
 		rc = -errno;
 		goto fail;
 	}
-	if (!S_ISREG(sb.st_mode) || sb.st_size > SCN_MAX_BYTES) {
-		rc = S_ISDIR(sb.st_mode) ? -EISDIR : S_ISREG(sb.st_mode) ? -EFBIG : -EINVAL;
+	if (S_ISDIR(sb.st_mode)) {
+		rc = -EISDIR;
 		goto fail;
 	}
-	*buf = malloc((size_t)sb.st_size + 1);
+	size_t max = (size_t)SCN_MAX_BYTES + 1, cap = 4096;
+	if (S_ISREG(sb.st_mode) && sb.st_size > 0)
+		cap = (size_t)sb.st_size < max ? (size_t)sb.st_size + 1 : max;
 	rc = -ENOMEM;
-	if (!*buf)
+	if (!(b = malloc(cap + 1)))
 		goto fail;
 	*len = 0;
-	while (*len < (size_t)sb.st_size) {
-		ssize_t n = read(fd, *buf + *len, (size_t)sb.st_size - *len);
+	while (*len < max) {
+		if (*len == cap) {
+			size_t ncap = cap * 2 < max ? cap * 2 : max;
+			char *nb = realloc(b, ncap + 1);
+			if (!nb)
+				goto fail;
+			b = nb;
+			cap = ncap;
+		}
+		ssize_t n = read(fd, b + *len, cap - *len);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0) {
-			rc = n < 0 ? -errno : -EIO;
-			free(*buf);
+		if (n < 0) {
+			rc = -errno;
 			goto fail;
 		}
+		if (n == 0)
+			break;
 		*len += (size_t)n;
 	}
 	close(fd);
+	*buf = b;
 	return 0;
 fail:
+	free(b);
 	close(fd);
 	return rc;
 }

@@ -61,7 +61,8 @@ int scn_expand(struct scn *s, const char *file, struct scn_error *err);
 
 /* ---- values (harness/scenario/scenario_value.c) ---- */
 
-/* Each returns 0 or -EINVAL. */
+/* Each returns 0 or -EINVAL; -ERANGE when the number is too large for 64
+ * bits. */
 int scn_parse_uint(const char *s, unsigned long long *out);
 int scn_parse_size(const char *s, uint64_t *out);
 int scn_parse_duration_ns(const char *s, uint64_t *out);

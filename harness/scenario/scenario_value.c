@@ -18,16 +18,23 @@
 
 /* Sizes and durations in util/units.h's grammar, so a value means the same
  * in a scenario and on the command line. */
+/* util/units says -EINVAL for every refusal; its reason tells a number
+ * too large for 64 bits, which is out of range rather than malformed. */
+static int units_rc(int rc, const char *why)
+{
+	return rc < 0 && strstr(why, "is too large") ? -ERANGE : rc;
+}
+
 int scn_parse_size(const char *s, uint64_t *out)
 {
-	char why[128];
-	return unit_size(s, out, why, sizeof(why));
+	char why[128] = "";
+	return units_rc(unit_size(s, out, why, sizeof(why)), why);
 }
 
 int scn_parse_duration_ns(const char *s, uint64_t *out)
 {
-	char why[128];
-	return unit_duration_ns(s, out, why, sizeof(why));
+	char why[128] = "";
+	return units_rc(unit_duration_ns(s, out, why, sizeof(why)), why);
 }
 
 int scn_parse_uint(const char *s, unsigned long long *out)
@@ -37,8 +44,10 @@ int scn_parse_uint(const char *s, unsigned long long *out)
 		return -EINVAL;
 	errno = 0;
 	unsigned long long v = strtoull(s, &end, 10);
-	if (errno || *end)
+	if (*end)
 		return -EINVAL;
+	if (errno)
+		return errno == ERANGE ? -ERANGE : -EINVAL;
 	*out = v;
 	return 0;
 }
@@ -117,7 +126,7 @@ static void describe(const struct scn_key *k, bool range, char *buf, size_t len)
 	char lo[32], hi[32];
 	switch (k->type) {
 	case SCN_T_INT:
-		if (k->min == 1 && !(range && k->max < 1e6))
+		if (k->min == 1 && !range)
 			snprintf(buf, len, "a positive integer");
 		else if (k->min == 1)
 			snprintf(buf, len, "a positive integer, at most %.0f", k->max);
@@ -184,19 +193,22 @@ static int typed(const struct scn_key *k, const char *v, char *norm, size_t len)
 	uint64_t x;
 	double f;
 	bool b;
+	int rc;
 
 	switch (k->type) {
 	case SCN_T_INT:
-		if (scn_parse_uint(v, &u) < 0)
-			return -EINVAL;
+		/* Too large for 64 bits is out of range, not a wrong type. */
+		if ((rc = scn_parse_uint(v, &u)) < 0)
+			return rc == -ERANGE ? 1 : -EINVAL;
 		if ((double)u < k->min || (double)u > k->max)
 			return 1;
 		snprintf(norm, len, "%llu", u);
 		return 0;
 	case SCN_T_SIZE:
 	case SCN_T_DURATION:
-		if ((k->type == SCN_T_SIZE ? scn_parse_size(v, &x) : scn_parse_duration_ns(v, &x)) < 0)
-			return -EINVAL;
+		rc = k->type == SCN_T_SIZE ? scn_parse_size(v, &x) : scn_parse_duration_ns(v, &x);
+		if (rc < 0)
+			return rc == -ERANGE ? 1 : -EINVAL;
 		f = k->type == SCN_T_SIZE ? (double)x : (double)x / 1e9;
 		if (f < k->min || f > k->max)
 			return 1;

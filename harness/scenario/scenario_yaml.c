@@ -71,6 +71,13 @@ static int attach(struct builder *b, struct scn_node *n)
 
 static int on_scalar(struct builder *b, const yaml_event_t *ev)
 {
+	/* "\0" or "\x00" in a double-quoted scalar: the value would end
+	 * there as a C string, e.g. a run stored under half its name. */
+	if (memchr(ev->data.scalar.value, '\0', ev->data.scalar.length))
+		return scn_fail(b->err, b->file, (int)ev->start_mark.line + 1,
+				(int)ev->start_mark.column + 1, "yaml",
+				"a NUL character (\\0) in a value; a scenario's text cannot "
+				"hold one");
 	struct scn_node *n = node_new(SCN_N_SCALAR, ev);
 	if (!n)
 		return -ENOMEM;

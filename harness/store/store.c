@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -351,14 +352,13 @@ static int schema_check(struct db *db, int64_t version, const char *path)
 }
 
 /*
- * Apply the migrations the file lacks, each in its own transaction. The
- * version is read again inside each transaction, so two processes opening
- * a new file at once do not both migrate it.
+ * Refuse a file that is not ours (another application's database, or a
+ * socklab store newer than this build) by reading it only: called before
+ * any pragma that changes the file (journal_mode = WAL rewrites its
+ * header), so a refused file is left byte for byte as it was.
  */
-static int migrate(struct db *db, const char *path)
+static int refuse_foreign(struct db *db, const char *path)
 {
-	size_t n;
-	const char *const *mig = db_migrations(&n);
 	int64_t version, app_id;
 	int rc;
 
@@ -383,6 +383,23 @@ static int migrate(struct db *db, const char *path)
 			 "indexes of its own); give --db a new file", path, (long long)foreign);
 		return -EINVAL;
 	}
+	if ((rc = schema_current(db, &version)) != 0)
+		return rc;
+	return schema_check(db, version, path);
+}
+
+/*
+ * Apply the migrations the file lacks, each in its own transaction. The
+ * version is read again inside each transaction, so two processes opening
+ * a new file at once do not both migrate it.
+ */
+static int migrate(struct db *db, const char *path)
+{
+	size_t n;
+	const char *const *mig = db_migrations(&n);
+	int64_t version;
+	int rc;
+
 	if ((rc = schema_current(db, &version)) != 0 || (rc = schema_check(db, version, path)) != 0)
 		return rc;
 	while ((size_t)version < n) {
@@ -432,9 +449,7 @@ fail:
 static int configure(struct db *db)
 {
 	char mode[32];
-	int rc = sqlite3_busy_timeout(db->sql, DB_BUSY_TIMEOUT_MS);
-	if (rc != SQLITE_OK)
-		return db_fail(db, rc, "busy_timeout");
+	int rc;
 	if ((rc = pragma(db, "PRAGMA journal_mode = WAL", mode, sizeof mode)) != 0)
 		return rc;
 	/* ":memory:" and temporary files report "memory"; anything else lost WAL. */
@@ -449,6 +464,35 @@ static int configure(struct db *db)
 	return 0;
 }
 
+/*
+ * The store is a regular file or a path not there yet (SQLite creates it).
+ * Anything else is refused before SQLite opens it: on a device such as
+ * /dev/null it would create DEV-journal beside it, on a FIFO it would block.
+ */
+static int path_check(struct db *db, const char *path)
+{
+	struct stat st;
+	if (strcmp(path, ":memory:") == 0 || path[0] == '\0')
+		return 0;
+	if (stat(path, &st) == 0) {
+		if (S_ISREG(st.st_mode))
+			return 0;
+		snprintf(db->err, sizeof db->err,
+			 "%s: not a regular file (%s); give a store file, new or existing", path,
+			 S_ISDIR(st.st_mode) ? "a directory" :
+			 S_ISCHR(st.st_mode) ? "a character device" :
+			 S_ISBLK(st.st_mode) ? "a block device" :
+			 S_ISFIFO(st.st_mode) ? "a pipe" :
+			 S_ISSOCK(st.st_mode) ? "a socket" : "a special file");
+		return -EINVAL;
+	}
+	if (errno == ENOENT)
+		return 0;
+	int e = errno;
+	snprintf(db->err, sizeof db->err, "%s: %s", path, strerror(e));
+	return -e;
+}
+
 int db_open(const char *path, struct db **out, char *err, size_t errlen)
 {
 	struct db *db = calloc(1, sizeof *db);
@@ -459,6 +503,8 @@ int db_open(const char *path, struct db **out, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: out of memory", path);
 		return -ENOMEM;
 	}
+	if ((rc = path_check(db, path)) != 0)
+		goto fail;
 	rc = sqlite3_open_v2(path, &db->sql,
 			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
 	if (rc != SQLITE_OK) {
@@ -469,7 +515,12 @@ int db_open(const char *path, struct db **out, char *err, size_t errlen)
 		rc = db_fail(db, rc, path);
 		goto fail;
 	}
-	if ((rc = configure(db)) != 0 || (rc = migrate(db, path)) != 0)
+	if ((rc = sqlite3_busy_timeout(db->sql, DB_BUSY_TIMEOUT_MS)) != SQLITE_OK) {
+		rc = db_fail(db, rc, "busy_timeout");
+		goto fail;
+	}
+	if ((rc = refuse_foreign(db, path)) != 0 || (rc = configure(db)) != 0 ||
+	    (rc = migrate(db, path)) != 0)
 		goto fail;
 	*out = db;
 	return 0;

@@ -521,6 +521,61 @@ static void test_filter_and_bad_files(void **state)
 	free(out);
 }
 
+/*
+ * Corrupt records (issue 17, finding 9). A record whose captured length is
+ * absurd, in the middle of the file, is "corrupt record at offset N", not
+ * "file ends early"; the records before it are analysed. A record whose
+ * original length field is 0xFFFFFFFF counts its captured length, as
+ * tshark does, not 4 GiB.
+ */
+static void test_corrupt_records(void **state)
+{
+	(void)state;
+	char path[256], cmd[1024], want[128], *out = malloc(OUTMAX);
+	struct pw w;
+
+	assert_non_null(out);
+	tl_tmp_path(path, sizeof(path), ".pcap");
+	pw_open(&w, DLT_EN10MB, path);
+	emit(&w, &U4, &D4, 17, 0, 0, 0, 30, 0, -1);   /* 14 + 20 + 8 + 30 = 72 bytes */
+	emit(&w, &U4, &D4, 17, 0, 0, 0, 40, 0, -1);
+	emit(&w, &D4, &U4, 17, 0, 0, 0, 100, 0, -1);
+	pw_close(&w);
+	/* The second record starts after the 24-byte file header and the
+	 * first record (16 + 72): give it a captured length of 0xFFFFFF00. */
+	long off = 24 + 16 + 72;
+	FILE *f = fopen(path, "r+b");
+	assert_non_null(f);
+	assert_int_equal(fseek(f, off + 8, SEEK_SET), 0);
+	const uint8_t bad[4] = {0x00, 0xff, 0xff, 0xff};   /* little-endian, as written */
+	assert_int_equal(fwrite(bad, 1, 4, f), 4);
+	assert_int_equal(fclose(f), 0);
+	snprintf(cmd, sizeof(cmd), "'%s' analyze '%s' 2>&1", tl_bin(), path);
+	assert_int_equal(run(cmd, out, OUTMAX), 0);
+	snprintf(want, sizeof(want), "corrupt record at offset %ld", off);
+	if (!strstr(out, want) || strstr(out, "ends early"))
+		fail_msg("want '%s', not 'ends early':\n%s", want, out);
+	assert_int_equal(analyze(path, "", out, OUTMAX), 0);
+	assert_int_equal(jnum(out, NULL, "packets"), 1);
+
+	/* orig_len 0xFFFFFFFF on one record of 72 captured bytes. */
+	pw_open(&w, DLT_EN10MB, path);
+	emit(&w, &U4, &D4, 17, 0, 0, 0, 30, 0, -1);
+	pw_close(&w);
+	f = fopen(path, "r+b");
+	assert_non_null(f);
+	assert_int_equal(fseek(f, 24 + 12, SEEK_SET), 0);
+	const uint8_t ones[4] = {0xff, 0xff, 0xff, 0xff};
+	assert_int_equal(fwrite(ones, 1, 4, f), 4);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(analyze(path, "", out, OUTMAX), 0);
+	if (jnum(out, NULL, "bytes") != 72)
+		fail_msg("bytes %lld, want 72 (the captured length):\n%.2000s",
+			 jnum(out, NULL, "bytes"), out);
+	unlink(path);
+	free(out);
+}
+
 /* ---- a real loopback capture ---- */
 
 /* A bound loopback socket of the given type and family; its port in *port. */
@@ -722,6 +777,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_generated_files),
+		cmocka_unit_test(test_corrupt_records),
 		cmocka_unit_test(test_filter_and_bad_files),
 		cmocka_unit_test(test_live_loopback_capture),
 	};

@@ -9,7 +9,9 @@
  * that SIGINT mid-case stores what was measured as interrupted (exit 130)
  * and leaves no server behind; that kill -9 of the runner keeps the store
  * readable, takes the server down with it, and that the next run marks the
- * stale run interrupted; that bad input exits 2 having written nothing; and
+ * stale run interrupted; that bad input exits 2 having written nothing (a
+ * --db that is another application's database is left byte for byte, a
+ * --db that is a device or a directory is refused, creating nothing); and
  * that `target:` scenarios test a server someone else started, failing
  * quickly when nobody listens. Every wait is bounded; the whole file takes
  * about 10 s.
@@ -30,6 +32,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -865,6 +868,82 @@ static void test_bad_input(void **state)
 	free(out);
 }
 
+/* SHA-256 of a whole file (it may hold NUL bytes). */
+static void file_hash(const char *path, char hex[SHA256_HEX_LEN])
+{
+	struct stat st;
+	char *text = tl_read_file(path);
+	assert_int_equal(stat(path, &st), 0);
+	sha256_hex(text, (size_t)st.st_size, hex);
+	free(text);
+}
+
+/* --db that is not a socklab store: refused (exit 2) before anything is
+ * written, the file left byte for byte; --db that is not a regular file
+ * (a device such as /dev/null, a directory) refused creating nothing,
+ * not even DEV-journal beside it. */
+static void test_db_not_ours(void **state)
+{
+	(void)state;
+	char scn[128], dbp[128], dev[128], side[160], before[SHA256_HEX_LEN], after[SHA256_HEX_LEN];
+	char *err;
+	scenario(scn, sizeof(scn), "ok.yaml",
+		 "name: run-db\n"
+		 "server: {proto: tcp, model: thread}\n"
+		 "clients: {count: 1}\n"
+		 "duration: 100ms\n");
+	path_in(dbp, sizeof(dbp), "other.db");
+	sqlite3 *raw = NULL;
+	assert_int_equal(sqlite3_open(dbp, &raw), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(raw, "CREATE TABLE notes(x); INSERT INTO notes VALUES (1)",
+				      NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_close(raw), SQLITE_OK);
+	file_hash(dbp, before);
+	int rc = run_cli("other", (const char *[]){"run", scn, "--db", dbp, "--quiet", NULL},
+			 10000, NULL, &err);
+	assert_int_equal(rc, 2);
+	if (!strstr(err, "not a socklab store"))
+		fail_msg("stderr lacks 'not a socklab store':\n%s", err);
+	free(err);
+	file_hash(dbp, after);
+	assert_string_equal(after, before);
+	snprintf(side, sizeof(side), "%s-wal", dbp);
+	assert_false(exists(side));
+
+	rc = run_cli("dir", (const char *[]){"run", scn, "--db", dir, "--quiet", NULL}, 10000,
+		     NULL, &err);
+	assert_int_equal(rc, 2);
+	if (!strstr(err, "not a regular file (a directory)"))
+		fail_msg("stderr lacks 'not a regular file (a directory)':\n%s", err);
+	free(err);
+
+	/* A null device of our own first, so that a regression litters the
+	 * temp dir rather than /dev; then /dev/null itself. */
+	path_in(dev, sizeof(dev), "null");
+	const char *devs[] = {dev, "/dev/null"};
+	if (mknod(dev, S_IFCHR | 0666, makedev(1, 3)) != 0) {
+		printf("mknod: %s: only /dev/null is tried\n", strerror(errno));
+		devs[0] = NULL;
+	}
+	for (int i = 0; i < 2; i++) {
+		if (!devs[i])
+			continue;
+		rc = run_cli("dev", (const char *[]){"run", scn, "--db", devs[i], "--quiet", NULL},
+			     10000, NULL, &err);
+		assert_int_equal(rc, 2);
+		char want[192];
+		snprintf(want, sizeof(want), "--db: %s: not a regular file (a character device)",
+			 devs[i]);
+		if (!strstr(err, want))
+			fail_msg("stderr lacks '%s':\n%s", want, err);
+		free(err);
+		snprintf(side, sizeof(side), "%s-journal", devs[i]);
+		assert_false(exists(side));
+		snprintf(side, sizeof(side), "%s-wal", devs[i]);
+		assert_false(exists(side));
+	}
+}
+
 /*
  * `target:` scenarios: against a server the test started itself (no server
  * child, no server.* metrics, the server saw the clients), and against a
@@ -962,6 +1041,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_sigint_interrupts, teardown),
 		cmocka_unit_test_teardown(test_kill9_runner, teardown),
 		cmocka_unit_test_teardown(test_bad_input, teardown),
+		cmocka_unit_test_teardown(test_db_not_ours, teardown),
 		cmocka_unit_test_teardown(test_target, teardown),
 	};
 	return tl_run_group(tests, group_setup, group_teardown);

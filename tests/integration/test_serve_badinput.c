@@ -10,8 +10,9 @@
  * the server stay far below the announced size); out of descriptors the
  * server neither spins nor dies and recovers; the epoll model keeps every
  * byte in order under backpressure; 500 connections to `fork` leave no
- * zombie; --allow and --max-conns refuse and count; SIGTERM with clients
- * still connected ends every model promptly with exit status 0.
+ * zombie, nor does the datagram `fork` model while idle; --allow and
+ * --max-conns refuse and count; SIGTERM with clients still connected ends
+ * every model promptly with exit status 0.
  */
 #include "testlib/testlib.h"
 
@@ -500,6 +501,35 @@ static void test_fork_no_zombies(void **state)
 	assert_int_equal(tl_stat(&s, "closed"), N);
 }
 
+/* The datagram fork model reaps its last child while idle: its receive
+ * wakes every poll interval (issue 17, finding 5). Before, it waited for
+ * the next datagram with no timeout and the child stayed a zombie. */
+static void test_dgram_fork_idle_reaps(void **state)
+{
+	(void)state;
+	struct tl_server s;
+	char path[128], buf[4];
+	tl_start(&s, "--proto", "udp", "--bind", "127.0.0.1", "--port", "0",
+		 "--model", "fork", "--handler", "echo", "--poll-interval", "50ms", NULL);
+	int fd = tl_dgram(&s, path, sizeof(path));
+	assert_int_equal(send(fd, "z", 1, 0), 1);
+	assert_int_equal(recv(fd, buf, sizeof(buf), 0), 1);
+	close(fd);
+	/* The child has answered; it exits right after. A few poll intervals
+	 * later the idle parent must have reaped it. */
+	double end = tl_ms() + tl_bound_ms(300);
+	int z;
+	do {
+		usleep(20000);
+		z = tl_zombie_children(s.pid);
+	} while (z > 0 && tl_ms() < end);
+	if (z != 0)
+		fail_msg("%d zombie children of the idle datagram fork server "
+			 "after %.0f ms (poll interval 50 ms)", z, tl_bound_ms(300));
+	tl_stop(&s);
+	assert_int_equal(tl_stat(&s, "io"), 0);
+}
+
 /* ------------------------------------------------ verify_request, max-conns */
 
 static void test_allow(void **state)
@@ -701,6 +731,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_emfile, tl_cleanup),
 		cmocka_unit_test_teardown(test_epoll_backpressure, tl_cleanup),
 		cmocka_unit_test_teardown(test_fork_no_zombies, tl_cleanup),
+		cmocka_unit_test_teardown(test_dgram_fork_idle_reaps, tl_cleanup),
 		cmocka_unit_test_teardown(test_allow, tl_cleanup),
 		cmocka_unit_test_teardown(test_max_conns, tl_cleanup),
 		cmocka_unit_test_teardown(test_sigterm_with_clients, tl_cleanup),

@@ -268,6 +268,15 @@ static void test_load_config(void **state)
 	char *bare[] = {"load", "--target", "127.0.0.1:9000", "--duration", "2", NULL};
 	assert_int_equal(cmd_load_config(5, bare, &cfg, msg, sizeof(msg)), -EINVAL);
 	assert_non_null(strstr(msg, "--duration: '2': give a unit"));
+	/* --size 0 was clamped to 1 byte in silence (issue 17, finding 9). */
+	char *zero[] = {"load", "--target", "127.0.0.1:9000", "--size", "0", NULL};
+	assert_int_equal(cmd_load_config(5, zero, &cfg, msg, sizeof(msg)), -EINVAL);
+	if (!strstr(msg, "--size: size '0': at least 1 byte"))
+		fail_msg("--size 0: '%s'", msg);
+	char *zero_u[] = {"load", "--target", "127.0.0.1:9000", "--size", "uniform:0-10", NULL};
+	assert_int_equal(cmd_load_config(5, zero_u, &cfg, msg, sizeof(msg)), -EINVAL);
+	if (!strstr(msg, "at least 1 byte"))
+		fail_msg("--size uniform:0-10: '%s'", msg);
 	char *none[] = {"load", NULL};
 	assert_int_equal(cmd_load_config(1, none, &cfg, msg, sizeof(msg)), -EINVAL);
 	assert_non_null(strstr(msg, "--target: required"));

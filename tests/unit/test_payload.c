@@ -33,7 +33,7 @@ static void test_size_parse(void **state)
 	assert_int_equal(pl_size_parse(&s, "exp:300", 1 << 20, err, sizeof(err)), 0);
 	assert_int_equal(s.kind, PL_EXP);
 	const char *bad[] = {"", "x", "-1", "uniform:5", "uniform:9-3", "exp:0", "exp:", "64q",
-			     "2m"};
+			     "2m", "0", "uniform:0-10"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		assert_int_equal(pl_size_parse(&s, bad[i], 1 << 20, err, sizeof(err)), -EINVAL);
 }

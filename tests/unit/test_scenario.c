@@ -17,9 +17,13 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "harness/scenario/scenario.h"
 
@@ -236,7 +240,44 @@ static void test_matrix_not_here(void **state)
 		   "x.yaml:2:9: warmup: expected a duration like 10s, 200ms, got a list");
 }
 
+/* A NUL escaped into a double-quoted value ("ab\0cd") would cut the C
+ * string short in silence (the run was stored as "ab"): refused where it is
+ * (issue 17, finding 9). */
+static void test_err_nul_in_value(void **state)
+{
+	(void)state;
+	expect_err("name: \"ab\\0cd\"\nserver: {}\n",
+		   "x.yaml:1:7: yaml: a NUL character (\\0) in a value; "
+		   "a scenario's text cannot hold one");
+	expect_err("server:\n  path: \"/tmp/a\\x00b\"\n",
+		   "x.yaml:2:9: yaml: a NUL character (\\0) in a value; "
+		   "a scenario's text cannot hold one");
+}
+
 /* ---- one test per error class ---- */
+
+/* A value of the right type out of range states the range, also when it
+ * is too large for 64 bits (issue 17, finding 9). */
+static void test_err_out_of_range(void **state)
+{
+	(void)state;
+	expect_err("server: {}\nclients:\n  count: 10000000\n",
+		   "x.yaml:3:10: clients.count: expected a positive integer, at most 1000000, "
+		   "got '10000000'");
+	expect_err("server: {}\nclients:\n  count: 99999999999999999999999\n",
+		   "x.yaml:3:10: clients.count: expected a positive integer, at most 1000000, "
+		   "got '99999999999999999999999'");
+	expect_err("server: {}\nduration: 100000h\n",
+		   "x.yaml:2:11: duration: expected a duration from 1ms to 24h, got '100000h'");
+	expect_err("server: {}\nduration: 99999999999h\n",
+		   "x.yaml:2:11: duration: expected a duration from 1ms to 24h, got '99999999999h'");
+	expect_err("server: {}\nclients: {size: 0}\n",
+		   "x.yaml:2:17: clients.size: size '0': at least 1 byte "
+		   "(an empty request has no reply to wait for)");
+	expect_err("server: {max_msg: 99999999999999999999}\n",
+		   "x.yaml:1:19: server.max_msg: expected a size from 1 to 4294967295, "
+		   "got '99999999999999999999'");
+}
 
 static void test_err_wrong_type(void **state)
 {
@@ -377,6 +418,64 @@ static void test_err_file(void **state)
 	assert_int_equal(scn_load("/nonexistent/x.yaml", &s, &err), -ENOENT);
 	assert_null(s);
 	assert_string_equal(err.text, "/nonexistent/x.yaml: cannot read: No such file or directory");
+}
+
+/* Write n bytes of text (repeated) into the FIFO at path from a child, as
+ * `socklab run <(cat x.yaml)` gives the runner a pipe. */
+static pid_t fifo_writer(const char *path, const char *text, size_t n)
+{
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		signal(SIGPIPE, SIG_IGN);
+		FILE *f = fopen(path, "w");
+		if (!f)
+			_exit(1);
+		size_t tl = strlen(text);
+		for (size_t i = 0; i < n; i += tl)
+			fwrite(text, 1, n - i < tl ? n - i : tl, f);
+		fclose(f);
+		_exit(0);
+	}
+	return pid;
+}
+
+/* A scenario read from a pipe (issue 17, finding 9: it said "Invalid
+ * argument"), bounded by SCN_MAX_BYTES like a regular file; a directory
+ * says so. */
+static void test_load_fifo(void **state)
+{
+	(void)state;
+	char path[128];
+	struct scn *s = NULL;
+	struct scn_error err;
+	tl_tmp_path(path, sizeof(path), ".yaml");
+	assert_int_equal(mkfifo(path, 0600), 0);
+	const char *text = "name: piped\nserver: {proto: tcp}\n";
+	pid_t w = fifo_writer(path, text, strlen(text));
+	int rc = scn_load(path, &s, &err);
+	waitpid(w, NULL, 0);
+	if (rc != 0)
+		fail_msg("scn_load of a FIFO: %d %s", rc, err.text);
+	assert_string_equal(s->name, "piped");
+	scn_free(s);
+
+	/* Larger than the limit: refused after reading one byte more than it,
+	 * with the limit in the message. */
+	w = fifo_writer(path, "# a comment line of padding\n", SCN_MAX_BYTES + 4096);
+	rc = scn_load(path, &s, &err);
+	kill(w, SIGKILL);
+	waitpid(w, NULL, 0);
+	assert_int_equal(rc, -EINVAL);
+	assert_null(s);
+	char want[256];
+	snprintf(want, sizeof(want), "%s:1:1: scenario: file larger than %u bytes", path,
+		 SCN_MAX_BYTES);
+	assert_string_equal(err.text, want);
+	assert_int_equal(unlink(path), 0);
+
+	assert_int_equal(scn_load("/tmp", &s, &err), -EISDIR);
+	assert_string_equal(err.text, "/tmp: cannot read: Is a directory");
 }
 
 /* ---- argv ---- */
@@ -576,6 +675,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_matrix_not_here),
 		cmocka_unit_test(test_paths_from_scenario_dir),
 		cmocka_unit_test(test_err_wrong_type),
+		cmocka_unit_test(test_err_nul_in_value),
+		cmocka_unit_test(test_err_out_of_range),
 		cmocka_unit_test(test_err_bad_enum),
 		cmocka_unit_test(test_err_model),
 		cmocka_unit_test(test_err_handler),
@@ -585,6 +686,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_err_threshold),
 		cmocka_unit_test(test_err_yaml),
 		cmocka_unit_test(test_err_file),
+		cmocka_unit_test(test_load_fifo),
 		cmocka_unit_test(test_argv),
 		cmocka_unit_test(test_argv_unix_and_target),
 		cmocka_unit_test(test_scenarios_dir),

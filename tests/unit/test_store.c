@@ -1,6 +1,7 @@
 /*
  * tests/unit/test_store.c — harness/store: migrations from an empty file,
- * idempotent re-open, refusal of a newer schema and of a foreign database,
+ * idempotent re-open, refusal of a newer schema and of a foreign database
+ * (the file left byte for byte) or of a path that is not a regular file,
  * the run/case/metric round trip, the case_summary/run_summary/
  * thresholds_failed views, histogram buckets and their CDF, JSON escaping
  * of parameters, typed parameter columns, varying keys, batching in
@@ -29,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -141,6 +143,30 @@ static int64_t begin_run(struct db *db, const char *name)
 	assert_int_equal(db_run_begin(db, &m, &id), 0);
 	assert_true(id > 0);
 	return id;
+}
+
+/* SHA-256 of a whole file, hex, to prove that a refused file is left
+ * byte for byte as it was. */
+static void file_sha256(const char *path, char hex[SHA256_HEX_LEN])
+{
+	char *text = tl_read_file(path);
+	struct stat st;
+	assert_int_equal(stat(path, &st), 0);
+	/* A SQLite file holds NUL bytes: hash the size it has on disk. */
+	sha256_hex(text, (size_t)st.st_size, hex);
+	free(text);
+}
+
+/* No -wal, -shm or -journal beside path. */
+static void assert_no_side_files(const char *path)
+{
+	static const char *const suffix[] = {"-wal", "-shm", "-journal"};
+	char p[160];
+	for (size_t i = 0; i < 3; i++) {
+		snprintf(p, sizeof p, "%s%s", path, suffix[i]);
+		if (access(p, F_OK) == 0)
+			fail_msg("%s exists after db_open refused %s", p, path);
+	}
 }
 
 /* ---- schema and migrations ---- */
@@ -316,11 +342,17 @@ static void test_foreign_database_refused(void **state)
 				      NULL, NULL, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_close(raw), SQLITE_OK);
 
+	char before[SHA256_HEX_LEN], after[SHA256_HEX_LEN];
+	file_sha256(t.path, before);
 	struct db *db = NULL;
 	char err[512] = "";
 	assert_int_equal(db_open(t.path, &db, err, sizeof err), -EINVAL);
 	assert_null(db);
 	assert_non_null(strstr(err, "not a socklab store"));
+	/* Refused before anything is written: not even switched to WAL. */
+	file_sha256(t.path, after);
+	assert_string_equal(after, before);
+	assert_no_side_files(t.path);
 	tmpdb_remove(&t);
 }
 
@@ -337,11 +369,16 @@ static void test_foreign_db_without_app_id_refused(void **state)
 				      NULL, NULL, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_close(raw), SQLITE_OK);
 
+	char before[SHA256_HEX_LEN], after[SHA256_HEX_LEN];
+	file_sha256(t.path, before);
 	struct db *db = NULL;
 	char err[512] = "";
 	assert_int_equal(db_open(t.path, &db, err, sizeof err), -EINVAL);
 	assert_null(db);
 	assert_non_null(strstr(err, "not a socklab store"));
+	file_sha256(t.path, after);
+	assert_string_equal(after, before);
+	assert_no_side_files(t.path);
 	assert_int_equal(sqlite3_open(t.path, &raw), SQLITE_OK);
 	sqlite3_stmt *st = NULL;
 	assert_int_equal(sqlite3_prepare_v2(raw, "SELECT count(*) FROM sqlite_master", -1, &st, NULL),
@@ -350,6 +387,48 @@ static void test_foreign_db_without_app_id_refused(void **state)
 	assert_int_equal(sqlite3_column_int(st, 0), 1);
 	sqlite3_finalize(st);
 	assert_int_equal(sqlite3_close(raw), SQLITE_OK);
+	tmpdb_remove(&t);
+}
+
+/* A path that is neither a regular file nor absent is refused before
+ * SQLite opens it: a directory, a character device (where SQLite would
+ * leave DEV-journal beside it, e.g. /dev/null-journal). */
+static void test_not_a_regular_file_refused(void **state)
+{
+	(void)state;
+	struct tmpdb t;
+	struct db *db = NULL;
+	char err[512] = "";
+	tmpdb_make(&t);
+
+	assert_int_equal(db_open(t.dir, &db, err, sizeof err), -EINVAL);
+	assert_null(db);
+	assert_non_null(strstr(err, t.dir));
+	assert_non_null(strstr(err, "not a regular file"));
+
+	/* A null device of our own in the temporary directory, so that the
+	 * unfixed code would litter there rather than in /dev. */
+	char dev[128];
+	snprintf(dev, sizeof dev, "%s/null", t.dir);
+	if (mknod(dev, S_IFCHR | 0666, makedev(1, 3)) == 0) {
+		err[0] = '\0';
+		assert_int_equal(db_open(dev, &db, err, sizeof err), -EINVAL);
+		assert_null(db);
+		assert_non_null(strstr(err, "not a regular file"));
+		assert_no_side_files(dev);
+		assert_int_equal(unlink(dev), 0);
+		/* /dev/null itself, only once the same refusal is proven on
+		 * the copy (it creates nothing). */
+		err[0] = '\0';
+		assert_int_equal(db_open("/dev/null", &db, err, sizeof err), -EINVAL);
+		assert_non_null(strstr(err, "/dev/null: not a regular file"));
+		assert_no_side_files("/dev/null");
+	} else {
+		printf("mknod: %s: the character device case is not tested\n", strerror(errno));
+	}
+	/* A path that does not exist yet is created, as before. */
+	struct db *ok = open_ok(t.path);
+	assert_int_equal(db_close(ok), 0);
 	tmpdb_remove(&t);
 }
 
@@ -1026,6 +1105,7 @@ int main(void)
 		cmocka_unit_test(test_upgrade_from_each_older_version),
 		cmocka_unit_test(test_foreign_database_refused),
 		cmocka_unit_test(test_foreign_db_without_app_id_refused),
+		cmocka_unit_test(test_not_a_regular_file_refused),
 		cmocka_unit_test(test_run_case_metric_round_trip),
 		cmocka_unit_test(test_case_commands),
 		cmocka_unit_test(test_capture_rows),
