@@ -158,7 +158,7 @@ static int parse(const struct quantity *q, const char *s, const char **endp,
 	return 0;
 too_large:
 	snprintf(err, errlen, "'%s' is too large", s);
-	return -EINVAL;
+	return -ERANGE;
 }
 
 int unit_size(const char *s, uint64_t *out, char *err, size_t errlen)

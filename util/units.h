@@ -16,9 +16,10 @@
  * rounded to the nearest byte, nanosecond or bit/s; units are matched
  * case-insensitively. No sign, no blanks, no exponent, no hex.
  *
- * Every function returns 0, or -EINVAL with a one-line reason in err (which
- * quotes the value but not the flag or key: the caller adds that). On error
- * *out is left alone. Nothing prints.
+ * Every function returns 0, or -EINVAL (malformed) or -ERANGE (a number
+ * beyond 64 bits) with a one-line reason in err (which quotes the value but
+ * not the flag or key: the caller adds that). On error *out is left alone.
+ * Nothing prints.
  */
 #ifndef SOCKLAB_UTIL_UNITS_H
 #define SOCKLAB_UTIL_UNITS_H

@@ -18,23 +18,17 @@
 
 /* Sizes and durations in util/units.h's grammar, so a value means the same
  * in a scenario and on the command line. */
-/* util/units says -EINVAL for every refusal; its reason tells a number
- * too large for 64 bits, which is out of range rather than malformed. */
-static int units_rc(int rc, const char *why)
-{
-	return rc < 0 && strstr(why, "is too large") ? -ERANGE : rc;
-}
 
 int scn_parse_size(const char *s, uint64_t *out)
 {
 	char why[128] = "";
-	return units_rc(unit_size(s, out, why, sizeof(why)), why);
+	return unit_size(s, out, why, sizeof(why));
 }
 
 int scn_parse_duration_ns(const char *s, uint64_t *out)
 {
 	char why[128] = "";
-	return units_rc(unit_duration_ns(s, out, why, sizeof(why)), why);
+	return unit_duration_ns(s, out, why, sizeof(why));
 }
 
 int scn_parse_uint(const char *s, unsigned long long *out)

@@ -35,7 +35,8 @@ static const char *bad(parser p, const char *s)
 	static char err[256];
 	uint64_t v = SENTINEL;
 	err[0] = '\0';
-	if (p(s, &v, err, sizeof(err)) != -EINVAL)
+	int rc = p(s, &v, err, sizeof(err));
+	if (rc != -EINVAL && rc != -ERANGE)
 		fail_msg("'%s' accepted as %llu", s, (unsigned long long)v);
 	assert_int_equal(v, SENTINEL);
 	assert_true(err[0] != '\0');
@@ -68,6 +69,12 @@ static void test_size(void **state)
 		bad(unit_size, badv[i]);
 	assert_non_null(strstr(bad(unit_size, "-1"), "negative"));
 	assert_non_null(strstr(bad(unit_size, "18446744073709551616"), "too large"));
+	{
+		char e[128];
+		uint64_t v;   /* out of range, not malformed: the caller may say the range */
+		assert_int_equal(unit_size("18446744073709551616", &v, e, sizeof(e)), -ERANGE);
+		assert_int_equal(unit_size("4x", &v, e, sizeof(e)), -EINVAL);
+	}
 	assert_non_null(strstr(bad(unit_size, "17179869184g"), "too large"));
 	assert_non_null(strstr(bad(unit_size, "4t"), "unknown unit 't'"));
 }
