@@ -18,13 +18,10 @@
 
 #include "testlib/testlib.h"
 
-#include <signal.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #define NCASES 4
@@ -33,32 +30,9 @@
  * its stdout in out. Returns its exit status. */
 static int run_limited(const char *scn, const char *db, long limit, char *out, size_t len)
 {
-	int p[2];
-	assert_int_equal(pipe(p), 0);
-	pid_t pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		struct rlimit rl = {(rlim_t)limit, (rlim_t)limit};
-		signal(SIGXFSZ, SIG_IGN);   /* kept across exec: writes fail instead */
-		dup2(p[1], STDOUT_FILENO);
-		close(p[0]);
-		close(p[1]);
-		if (setrlimit(RLIMIT_FSIZE, &rl) < 0)
-			_exit(126);
-		execl(tl_bin(), "socklab", "run", scn, "--db", db, "--quiet", (char *)NULL);
-		_exit(127);
-	}
-	close(p[1]);
-	size_t n = 0;
-	ssize_t r;
-	while (n + 1 < len && (r = read(p[0], out + n, len - 1 - n)) > 0)
-		n += (size_t)r;
-	out[n] = '\0';
-	close(p[0]);
-	int st;
-	assert_int_equal(waitpid(pid, &st, 0), pid);
-	assert_true(WIFEXITED(st));
-	return WEXITSTATUS(st);
+	const struct tl_opts o = {.fsize = limit};
+	return tl_run_verb_opts(&o, "run", out, len,
+				(const char *const[]){scn, "--db", db, "--quiet", NULL});
 }
 
 /* The status the store holds for case idx ("" when it has no such row). */

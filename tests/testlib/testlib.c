@@ -116,6 +116,22 @@ void tl_startv(struct tl_server *s, const char *const *args)
 	tl_startv_opts(s, NULL, args);
 }
 
+/* In the child, before exec: the limits o asks for (exits 126 if refused). */
+static void apply_opts(const struct tl_opts *o)
+{
+	if (o && o->nofile) {
+		struct rlimit rl = {o->nofile, o->nofile};
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			_exit(126);
+	}
+	if (o && o->fsize > 0) {
+		struct rlimit rl = {(rlim_t)o->fsize, (rlim_t)o->fsize};
+		signal(SIGXFSZ, SIG_IGN);   /* kept across exec: writes fail instead */
+		if (setrlimit(RLIMIT_FSIZE, &rl) < 0)
+			_exit(126);
+	}
+}
+
 static void start_verb(struct tl_server *s, const struct tl_opts *o, const char *verb,
 		       const char *const *args);
 
@@ -156,11 +172,7 @@ static void start_verb(struct tl_server *s, const struct tl_opts *o, const char 
 	assert_true(s->pid >= 0);
 	if (s->pid == 0) {
 		dup2(p[1], 1);
-		if (o && o->nofile) {
-			struct rlimit rl = {o->nofile, o->nofile};
-			if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
-				_exit(126);
-		}
+		apply_opts(o);
 		execv(argv[0], (char *const *)argv);
 		_exit(127);
 	}
@@ -479,6 +491,12 @@ int tl_children(pid_t ppid)
 
 int tl_run_verb(const char *verb, char *out, size_t len, const char *const *args)
 {
+	return tl_run_verb_opts(NULL, verb, out, len, args);
+}
+
+int tl_run_verb_opts(const struct tl_opts *o, const char *verb, char *out, size_t len,
+		     const char *const *args)
+{
 	const char *argv[40];
 	size_t n = 0;
 	int p[2];
@@ -492,6 +510,7 @@ int tl_run_verb(const char *verb, char *out, size_t len, const char *const *args
 	assert_true(pid >= 0);
 	if (pid == 0) {
 		dup2(p[1], 1);
+		apply_opts(o);
 		execv(argv[0], (char *const *)argv);
 		_exit(127);
 	}

@@ -41,6 +41,8 @@ void tl_start_verb(struct tl_server *s, const char *verb, ...);
 struct tl_opts {
 	unsigned nofile;         /* > 0: RLIMIT_NOFILE soft and hard, set in the
 				  * child before exec (EMFILE tests) */
+	long fsize;              /* > 0: RLIMIT_FSIZE in bytes, SIGXFSZ ignored:
+				  * writes past it fail as on a full disk */
 };
 void tl_start_opts(struct tl_server *s, const struct tl_opts *o, ...);
 void tl_startv_opts(struct tl_server *s, const struct tl_opts *o, const char *const *args);
@@ -80,6 +82,9 @@ size_t tl_recv_n(int fd, void *p, size_t n);
  * stdout into out (NUL-terminated, truncated to len); returns its exit
  * status, failing the test if it did not exit normally. */
 int tl_run_verb(const char *verb, char *out, size_t len, const char *const *args);
+/* The same, started as o says (NULL: as tl_run_verb). */
+int tl_run_verb_opts(const struct tl_opts *o, const char *verb, char *out, size_t len,
+		     const char *const *args);
 
 /* Milliseconds of monotonic time. */
 double tl_ms(void);
